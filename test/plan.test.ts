@@ -1,0 +1,360 @@
+/** The pure decisions of plan.ts: what is created, changed, restored, deleted and stuck, and which events say so. */
+import { describe, expect, it } from 'vitest';
+import { deletionCandidates, planSync, stuckSinceFor, type Plan, type PlanInput, type ReplicaWrite } from '../functions/engine/plan.js';
+import { STORED_REPLICA_PROJECTION, type ApiRow, type StoredReplica } from '../functions/engine/replica.js';
+
+const HOUR = 3_600_000;
+const T0 = new Date('2025-03-01T12:00:00.000Z');
+const at = (hours: number): Date => new Date(T0.getTime() + hours * HOUR);
+
+function row(id: string, overrides: Record<string, unknown> = {}): ApiRow {
+  return {
+    replica_id: id,
+    replica_name: `Name ${id}`,
+    thumbnail_video_url: null,
+    training_progress: '100/100',
+    status: 'completed',
+    created_at: '2025-01-01T00:00:00.000Z',
+    updated_at: '2025-01-02T00:00:00.000Z',
+    replica_type: 'user',
+    model_name: 'phoenix-3',
+    error_message: null,
+    ...overrides,
+  };
+}
+
+const rowsById = (...rows: ApiRow[]): Map<string, ApiRow> => new Map(rows.map((r) => [r.replica_id, r]));
+
+function plan(seen: ApiRow[], stored: Map<string, StoredReplica>, overrides: Partial<PlanInput> = {}): Plan {
+  return planSync({
+    seen: rowsById(...seen),
+    stored,
+    now: T0,
+    stuckAfterMs: 6 * HOUR,
+    maxDeleteFraction: 0.5,
+    runId: 'run-1',
+    ...overrides,
+  });
+}
+
+/** Carries a plan's writes out on an in-memory copy of the table's projection, as the store would. */
+function applied(stored: Map<string, StoredReplica>, writes: ReplicaWrite[]): Map<string, StoredReplica> {
+  const next = new Map(stored);
+  for (const write of writes) {
+    if (write.kind === 'put') {
+      const projected = Object.fromEntries(
+        STORED_REPLICA_PROJECTION.filter((name) => write.item[name] !== undefined).map((name) => [name, write.item[name]]),
+      );
+      next.set(write.replicaId, projected as unknown as StoredReplica);
+    } else {
+      const before = next.get(write.replicaId)!;
+      const { stuck_since: _dropped, ...rest } = before;
+      next.set(write.replicaId, { ...rest, deleted_at: write.deletedAt, last_changed_at: write.deletedAt, version: write.version });
+    }
+  }
+  return next;
+}
+
+/** The table after a first sync of `rows` at `now`. */
+function synced(rows: ApiRow[], now = T0): Map<string, StoredReplica> {
+  return applied(new Map(), plan(rows, new Map(), { now }).writes);
+}
+
+function putFor(p: Plan, id: string): Extract<ReplicaWrite, { kind: 'put' }> {
+  const write = p.writes.find((w) => w.replicaId === id);
+  if (write?.kind !== 'put') throw new Error(`no put for ${id}`);
+  return write;
+}
+
+const eventsOf = (p: Plan) => p.writes.flatMap((w) => w.events.map((e) => ({ id: e.replica_id, type: e.type, from: e.from, to: e.to })));
+
+describe('first sight', () => {
+  it('creates every replica with its API fields, the sync attributes and a created event', () => {
+    const p = plan([row('a', { training_progress: '37/100', status: 'started' }), row('b')], new Map());
+    expect(p.counts).toMatchObject({ created: 2, updated: 0, unchanged: 0, restored: 0, deleted: 0 });
+    const a = putFor(p, 'a');
+    expect(a.expectedVersion).toBeUndefined();
+    expect(a.item).toMatchObject({
+      replica_id: 'a',
+      replica_name: 'Name a',
+      replica_type: 'user',
+      model_name: 'phoenix-3',
+      status: 'started',
+      training_progress: '37/100',
+      training_progress_pct: 37,
+      created_at: '2025-01-01T00:00:00.000Z',
+      updated_at: '2025-01-02T00:00:00.000Z',
+      first_seen_at: T0.toISOString(),
+      last_changed_at: T0.toISOString(),
+      status_changed_at: T0.toISOString(),
+      progress_changed_at: T0.toISOString(),
+      version: 1,
+    });
+    // Nulls may be left out, but never stored as something else.
+    expect(a.item.error_message ?? null).toBeNull();
+    expect(a.item).not.toHaveProperty('deleted_at');
+    expect(a.item).not.toHaveProperty('stuck_since');
+    expect(eventsOf(p)).toEqual([
+      { id: 'a', type: 'created', from: null, to: 'started' },
+      { id: 'b', type: 'created', from: null, to: 'completed' },
+    ]);
+    expect(a.events[0]).toMatchObject({ at: T0.toISOString(), run_id: 'run-1' });
+  });
+
+  it('keeps unknown fields and unknown statuses as they came', () => {
+    const p = plan([row('a', { status: 'training', face_id: 'f-1', extra: { nested: [1, 2] } })], new Map());
+    expect(putFor(p, 'a').item).toMatchObject({ status: 'training', face_id: 'f-1', extra: { nested: [1, 2] } });
+  });
+
+  it('leaves training_progress_pct out when the progress cannot be parsed', () => {
+    const p = plan([row('a', { training_progress: 'soon' }), row('b', { training_progress: '1/0' })], new Map());
+    expect(putFor(p, 'a').item).not.toHaveProperty('training_progress_pct');
+    expect(putFor(p, 'b').item).not.toHaveProperty('training_progress_pct');
+  });
+});
+
+describe('a later run', () => {
+  const rows = [row('a'), row('b', { status: 'started', training_progress: '10/100' })];
+
+  it('writes nothing when nothing changed', () => {
+    const p = plan(rows, synced(rows), { now: at(1) });
+    expect(p.writes).toEqual([]);
+    expect(p.counts).toMatchObject({ created: 0, updated: 0, unchanged: 2, restored: 0, deleted: 0 });
+  });
+
+  it('counts a rename as updated and bumps only last_changed_at, with no event', () => {
+    const stored = synced(rows);
+    const p = plan([row('a', { replica_name: 'Renamed' }), rows[1]!], stored, { now: at(1) });
+    expect(p.counts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    expect(p.writes).toHaveLength(1);
+    const a = putFor(p, 'a');
+    expect(a.expectedVersion).toBe(1);
+    expect(a.item).toMatchObject({
+      replica_name: 'Renamed',
+      version: 2,
+      first_seen_at: T0.toISOString(),
+      last_changed_at: at(1).toISOString(),
+      status_changed_at: T0.toISOString(),
+      progress_changed_at: T0.toISOString(),
+    });
+    expect(a.events).toEqual([]);
+  });
+
+  it('sets status_changed_at and writes a status_changed event with from and to', () => {
+    const p = plan([rows[0]!, row('b', { status: 'error', training_progress: '10/100', error_message: 'no face' })], synced(rows), {
+      now: at(2),
+    });
+    const b = putFor(p, 'b');
+    expect(b.item).toMatchObject({ status_changed_at: at(2).toISOString(), progress_changed_at: T0.toISOString(), error_message: 'no face' });
+    expect(eventsOf(p)).toEqual([{ id: 'b', type: 'status_changed', from: 'started', to: 'error' }]);
+    expect(p.counts).toMatchObject({ updated: 1, inError: 1, newlyInError: 1 });
+  });
+
+  it('sets progress_changed_at and writes a progress_changed event when training moves', () => {
+    const p = plan([rows[0]!, row('b', { status: 'started', training_progress: '55/100' })], synced(rows), { now: at(2) });
+    expect(putFor(p, 'b').item).toMatchObject({
+      progress_changed_at: at(2).toISOString(),
+      status_changed_at: T0.toISOString(),
+      training_progress_pct: 55,
+    });
+    expect(eventsOf(p)).toEqual([{ id: 'b', type: 'progress_changed', from: '10/100', to: '55/100' }]);
+  });
+
+  it('writes one event per kind of change when status and progress move together', () => {
+    const p = plan([rows[0]!, row('b', { status: 'completed', training_progress: '100/100' })], synced(rows), { now: at(2) });
+    expect(eventsOf(p)).toEqual([
+      { id: 'b', type: 'status_changed', from: 'started', to: 'completed' },
+      { id: 'b', type: 'progress_changed', from: '10/100', to: '100/100' },
+    ]);
+  });
+});
+
+describe('deletion and restore', () => {
+  const rows = [row('a'), row('b'), row('c'), row('s', { replica_type: 'system' })];
+
+  it('marks a confirmed-gone replica deleted with a deleted event', () => {
+    const stored = synced(rows);
+    const p = plan([rows[0]!, rows[1]!, rows[3]!], stored, { now: at(1), confirmedGone: new Set(['c']) });
+    expect(p.counts.deleted).toBe(1);
+    expect(p.writes).toEqual([
+      expect.objectContaining({ kind: 'mark-deleted', replicaId: 'c', expectedVersion: 1, version: 2, deletedAt: at(1).toISOString() }),
+    ]);
+    expect(eventsOf(p)).toEqual([{ id: 'c', type: 'deleted', from: 'live', to: 'deleted' }]);
+  });
+
+  it('marks nothing deleted without a confirmation, or for a replica the lookup still found', () => {
+    const stored = synced(rows);
+    expect(plan([rows[0]!], stored, { confirmedGone: undefined }).writes).toEqual([]);
+    expect(plan([rows[0]!], stored, { confirmedGone: new Set(['b']) }).writes.map((w) => w.replicaId)).toEqual(['b']);
+  });
+
+  it('never marks a replica deleted twice', () => {
+    const stored = applied(synced(rows), plan(rows.slice(0, 2), synced(rows), { confirmedGone: new Set(['c']) }).writes);
+    expect(stored.get('c')?.deleted_at).toBeDefined();
+    const p = plan([rows[0]!, rows[1]!, rows[3]!], stored, { now: at(2), confirmedGone: new Set(['c']) });
+    expect(p.writes).toEqual([]);
+    expect(p.counts.deleted).toBe(0);
+  });
+
+  it('counts a returning replica as restored (not updated) and drops deleted_at', () => {
+    const gone = applied(synced(rows), plan([rows[0]!, rows[1]!, rows[3]!], synced(rows), { confirmedGone: new Set(['c']) }).writes);
+    const p = plan([...rows.slice(0, 2), row('c', { replica_name: 'Back, renamed' }), rows[3]!], gone, { now: at(3) });
+    expect(p.counts).toMatchObject({ restored: 1, updated: 0, unchanged: 3, created: 0 });
+    const c = putFor(p, 'c');
+    expect(c.item).not.toHaveProperty('deleted_at');
+    expect(c.item).toMatchObject({ replica_name: 'Back, renamed', version: 3, first_seen_at: T0.toISOString(), last_changed_at: at(3).toISOString() });
+    expect(eventsOf(p)).toEqual([{ id: 'c', type: 'restored', from: 'deleted', to: 'live' }]);
+  });
+
+  it('scopes deletion candidates to the synced type and to live, unseen replicas', () => {
+    const stored = applied(synced(rows), plan(rows.slice(1), synced(rows), { confirmedGone: new Set(['a']) }).writes);
+    const seen = rowsById(rows[1]!);
+    expect(deletionCandidates(stored, seen, 'user')).toEqual(['c']);
+    expect(deletionCandidates(stored, seen, 'system')).toEqual(['s']);
+    expect(deletionCandidates(stored, seen).sort()).toEqual(['c', 's']);
+  });
+
+  it('never deletes a replica of the other type, even when told it is gone', () => {
+    const p = plan(rows.slice(0, 3), synced(rows), { scope: 'user', confirmedGone: new Set(['s']) });
+    expect(p.writes).toEqual([]);
+  });
+});
+
+describe('the mass-deletion breaker', () => {
+  const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}`);
+  const account = (n: number): ApiRow[] => ids(n).map((id) => row(id));
+
+  function run(live: number, gone: number, maxDeleteFraction: number, extra: Partial<PlanInput> = {}): Plan {
+    const rows = account(live);
+    return plan(rows.slice(gone), synced(rows), {
+      now: at(1),
+      confirmedGone: new Set(ids(gone)),
+      maxDeleteFraction,
+      ...extra,
+    });
+  }
+
+  it('trips above the fraction and above 3, and then marks none', () => {
+    const p = run(10, 6, 0.5);
+    expect(p.breaker).toEqual({ wouldDelete: 6, liveInScope: 10, maxDeleteFraction: 0.5 });
+    expect(p.writes.filter((w) => w.kind === 'mark-deleted')).toEqual([]);
+    expect(p.counts.deleted).toBe(0);
+  });
+
+  it('does not trip at exactly the fraction', () => {
+    const p = run(8, 4, 0.5);
+    expect(p.breaker).toBeUndefined();
+    expect(p.counts.deleted).toBe(4);
+  });
+
+  it('does not trip for 3 deletions, even when they are all of the replicas', () => {
+    const p = run(3, 3, 0.5);
+    expect(p.breaker).toBeUndefined();
+    expect(p.counts.deleted).toBe(3);
+  });
+
+  it('trips for 4 of 4', () => {
+    expect(run(4, 4, 0.5).breaker).toMatchObject({ wouldDelete: 4, liveInScope: 4 });
+  });
+
+  it('is overridden by a fraction of 1, even when everything is gone', () => {
+    const p = run(10, 10, 1);
+    expect(p.breaker).toBeUndefined();
+    expect(p.counts.deleted).toBe(10);
+  });
+
+  it('measures the fraction against the live replicas in scope only', () => {
+    // 4 users gone out of 6 users; 20 system replicas must not dilute the fraction.
+    const users = account(6);
+    const system = Array.from({ length: 20 }, (_, i) => row(`s${i}`, { replica_type: 'system' }));
+    const p = plan(users.slice(4), synced([...users, ...system]), {
+      scope: 'user',
+      confirmedGone: new Set(ids(4)),
+    });
+    expect(p.breaker).toEqual({ wouldDelete: 4, liveInScope: 6, maxDeleteFraction: 0.5 });
+  });
+});
+
+describe('stuck training', () => {
+  const training = row('t', { status: 'started', training_progress: '10/100' });
+
+  it('sets stuck_since once progress has not moved for the stuck-after duration, with a stuck event', () => {
+    const stored = synced([training]);
+    const early = plan([training], stored, { now: new Date(at(6).getTime() - 1) });
+    expect(early.writes).toEqual([]);
+    expect(early.counts.stuck).toBe(0);
+
+    const late = plan([training], stored, { now: at(6) });
+    expect(putFor(late, 't').item).toMatchObject({ stuck_since: T0.toISOString(), last_changed_at: at(6).toISOString(), version: 2 });
+    expect(eventsOf(late)).toEqual([{ id: 't', type: 'stuck', from: null, to: T0.toISOString() }]);
+    expect(late.counts).toMatchObject({ stuck: 1, unchanged: 1 });
+  });
+
+  it('writes nothing more while it stays stuck, and still counts it', () => {
+    const stuck = applied(synced([training]), plan([training], synced([training]), { now: at(7) }).writes);
+    const p = plan([training], stuck, { now: at(9) });
+    expect(p.writes).toEqual([]);
+    expect(p.counts.stuck).toBe(1);
+  });
+
+  it('clears stuck_since with an unstuck event when progress moves', () => {
+    const stuck = applied(synced([training]), plan([training], synced([training]), { now: at(7) }).writes);
+    const p = plan([row('t', { status: 'started', training_progress: '11/100' })], stuck, { now: at(8) });
+    expect(putFor(p, 't').item).not.toHaveProperty('stuck_since');
+    expect(putFor(p, 't').item.progress_changed_at).toBe(at(8).toISOString());
+    expect(eventsOf(p)).toEqual([
+      { id: 't', type: 'progress_changed', from: '10/100', to: '11/100' },
+      { id: 't', type: 'unstuck', from: T0.toISOString(), to: null },
+    ]);
+    expect(p.counts.stuck).toBe(0);
+  });
+
+  it('clears stuck_since when the status leaves started', () => {
+    const stuck = applied(synced([training]), plan([training], synced([training]), { now: at(7) }).writes);
+    const p = plan([row('t', { status: 'error', training_progress: '10/100' })], stuck, { now: at(8) });
+    expect(putFor(p, 't').item).not.toHaveProperty('stuck_since');
+    expect(eventsOf(p).map((e) => e.type)).toEqual(['status_changed', 'unstuck']);
+  });
+
+  it('clears stuck_since, with an unstuck event, when a stuck replica is deleted', () => {
+    const stuck = applied(synced([training, row('x')]), plan([training, row('x')], synced([training, row('x')]), { now: at(7) }).writes);
+    const p = plan([row('x')], stuck, { now: at(8), confirmedGone: new Set(['t']) });
+    expect(eventsOf(p)).toEqual([
+      { id: 't', type: 'deleted', from: 'live', to: 'deleted' },
+      { id: 't', type: 'unstuck', from: T0.toISOString(), to: null },
+    ]);
+    expect(p.counts).toMatchObject({ deleted: 1, stuck: 0 });
+  });
+
+  it('is never set for a replica that is not started', () => {
+    expect(stuckSinceFor('completed', T0.toISOString(), at(100), HOUR)).toBeUndefined();
+    expect(stuckSinceFor('training', T0.toISOString(), at(100), HOUR)).toBeUndefined();
+    expect(stuckSinceFor('started', T0.toISOString(), at(1), HOUR)).toBe(T0.toISOString());
+  });
+});
+
+describe('event keys', () => {
+  it('are the same for the same input, so a retried run rewrites events instead of repeating them', () => {
+    const rows = [row('a', { status: 'started', training_progress: '1/100' }), row('b'), row('c')];
+    const stored = synced(rows);
+    const next = [row('a', { status: 'started', training_progress: '2/100' }), row('b', { status: 'error' })];
+    const input = { now: at(1), confirmedGone: new Set(['c']) };
+    expect(plan(next, stored, input)).toEqual(plan(next, stored, input));
+  });
+
+  it('are unique within a replica and order its history by version', () => {
+    const rows = [row('a', { status: 'started', training_progress: '1/100' })];
+    const first = plan(rows, new Map());
+    const second = plan([row('a', { status: 'completed', training_progress: '100/100' })], applied(new Map(), first.writes), { now: at(1) });
+    const keys = [...first.writes, ...second.writes].flatMap((w) => w.events.map((e) => e.event_key));
+    expect(new Set(keys).size).toBe(keys.length);
+    const versions = keys.map((key) => key.split('#')[0]);
+    expect([...versions].sort()).toEqual(versions);
+  });
+
+  it('carry expires_at only when events are set to expire', () => {
+    expect(plan([row('a')], new Map()).writes[0]?.events[0]).not.toHaveProperty('expires_at');
+    const expiring = plan([row('a')], new Map(), { eventTtlDays: 30 }).writes[0]?.events[0];
+    expect(expiring?.expires_at).toBe(T0.getTime() / 1000 + 30 * 86_400);
+  });
+});

@@ -1,0 +1,41 @@
+import { JavaMissingError } from '../local/dynamodb-local.js';
+import { SettingsError } from '../functions/engine/settings.js';
+import { StoreError } from '../functions/engine/store.js';
+import { demoCommand } from './demo.js';
+import { redactor } from './output.js';
+import { syncCommand } from './sync-command.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  sync: syncCommand,
+  demo: demoCommand,
+};
+
+const USAGE = 'Usage: replica-sync <sync|query|demo> [flags]; add --help after a command for its flags.';
+
+/** Dispatches to a command and turns expected failures into one sentence and an exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`${name === undefined ? 'No command given' : `Unknown command "${name}"`}: ${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command(args);
+  } catch (error) {
+    const redact = redactor(process.env.TAVUS_API_KEY);
+    const say = (text: string): void => void process.stderr.write(`${redact(text)}\n`);
+    if (error instanceof SettingsError) {
+      say(error.message);
+      return 2;
+    }
+    if (error instanceof JavaMissingError || error instanceof StoreError) {
+      say(error.message);
+      return 1;
+    }
+    say(`Unexpected failure: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}

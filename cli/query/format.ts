@@ -1,0 +1,94 @@
+/** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
+import { SettingsError } from '../../functions/engine/settings.js';
+import type { Item } from './plan.js';
+
+export const FORMATS = ['table', 'csv', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** `table` on a terminal; piped or redirected, CSV, which any spreadsheet or script reads. */
+export function parseFormat(text: string | undefined, isTerminal: boolean): Format {
+  if (text === undefined) return isTerminal ? 'table' : 'csv';
+  if (!(FORMATS as readonly string[]).includes(text)) {
+    throw new SettingsError(`--format must be table, csv or json, not "${text}".`);
+  }
+  return text as Format;
+}
+
+export interface Column {
+  name: string;
+  /** Widest a table cell gets before it is cut with an ellipsis; CSV is never cut. */
+  maxWidth?: number;
+}
+
+/** What an analyst reads first about a replica, in a terminal. */
+export const REPLICA_TABLE_COLUMNS: Column[] = [
+  { name: 'replica_id' },
+  { name: 'replica_name', maxWidth: 32 },
+  { name: 'replica_type' },
+  { name: 'status' },
+  { name: 'training_progress' },
+  { name: 'created_at' },
+  { name: 'stuck_since' },
+  { name: 'deleted_at' },
+];
+
+/** The same, plus what a spreadsheet has room for; `--format json` has every attribute. */
+export const REPLICA_CSV_COLUMNS: Column[] = [
+  ...REPLICA_TABLE_COLUMNS,
+  { name: 'training_progress_pct' },
+  { name: 'updated_at' },
+  { name: 'status_changed_at' },
+  { name: 'model_name' },
+  { name: 'error_message' },
+];
+
+export const EVENT_COLUMNS: Column[] = [
+  { name: 'replica_id' },
+  { name: 'at' },
+  { name: 'type' },
+  { name: 'from', maxWidth: 32 },
+  { name: 'to', maxWidth: 32 },
+  { name: 'run_id' },
+];
+
+export function formatRows(rows: Item[], format: Format, columns: { table: Column[]; csv: Column[] }): string {
+  if (format === 'json') return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
+  if (format === 'csv') return formatCsv(rows, columns.csv);
+  return formatTable(rows, columns.table);
+}
+
+/** RFC 4180: CRLF line ends, a field quoted when it holds a comma, quote or line break. */
+export function formatCsv(rows: Item[], columns: Column[]): string {
+  const line = (cells: string[]): string => `${cells.map(csvField).join(',')}\r\n`;
+  return line(columns.map((column) => column.name)) + rows.map((row) => line(columns.map((column) => cellText(row[column.name])))).join('');
+}
+
+function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatTable(rows: Item[], columns: Column[]): string {
+  const cells = rows.map((row) => columns.map((column) => fit(tableText(row[column.name]), column.maxWidth)));
+  const widths = columns.map((column, i) => Math.max(column.name.length, ...cells.map((row) => (row[i] as string).length)));
+  const line = (values: string[]): string => `${values.map((value, i) => value.padEnd(widths[i] as number)).join('  ').trimEnd()}\n`;
+  return line(columns.map((column) => column.name)) + line(widths.map((width) => '-'.repeat(width))) + cells.map(line).join('');
+}
+
+function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * UTC timestamps to the minute ("2024-05-01 09:30"), as a person scans them; line breaks become
+ * spaces so one row stays one line.
+ */
+function tableText(value: unknown): string {
+  const text = cellText(value).replace(/\s+/g, ' ');
+  const utc = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|\+00:00)$/.exec(text);
+  return utc ? `${utc[1]} ${utc[2]}` : text;
+}
+
+function fit(text: string, maxWidth: number | undefined): string {
+  return maxWidth !== undefined && text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
+}

@@ -1,0 +1,42 @@
+import type { EventType } from '../../functions/engine/plan.js';
+import type { Item } from './plan.js';
+
+/** One line of a replica's story, as the contract prints it. */
+export interface HistoryEntry {
+  replica_id: string;
+  at: string;
+  type: EventType;
+  from: string | null;
+  to: string | null;
+  run_id: string;
+}
+
+/**
+ * Within one change (one item version) the events share `at`; the sort key orders them by type
+ * name, this orders them as the change reads: back from deletion, then what changed, then the flag.
+ */
+const ORDER_WITHIN_CHANGE: Record<EventType, number> = {
+  created: 0,
+  restored: 1,
+  deleted: 2,
+  status_changed: 3,
+  progress_changed: 4,
+  stuck: 5,
+  unstuck: 6,
+};
+
+/** Stored events -> the history, oldest first: by item version, then as above. */
+export function toHistory(events: Item[]): HistoryEntry[] {
+  const version = (event: Item): string => String(event.event_key ?? '').split('#')[0] ?? '';
+  const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as EventType] ?? 99;
+  return [...events]
+    .sort((a, b) => version(a).localeCompare(version(b)) || rank(a) - rank(b))
+    .map((event) => ({
+      replica_id: String(event.replica_id),
+      at: String(event.at),
+      type: event.type as EventType,
+      from: typeof event.from === 'string' ? event.from : null,
+      to: typeof event.to === 'string' ? event.to : null,
+      run_id: String(event.run_id),
+    }));
+}

@@ -1,0 +1,195 @@
+/**
+ * The report as one self-contained HTML page: inline CSS and SVG, no scripts, fonts or requests,
+ * so it can be mailed, archived or opened offline and shows the same thing forever.
+ */
+import { formatDuration, type Report } from './report.js';
+
+const TYPE_COLORS: Record<string, string> = { user: '#2563eb', system: '#f59e0b' };
+const OTHER_COLOR = '#94a3b8';
+const MAX_LISTED_FAILURES = 50;
+
+export function renderReportHtml(report: Report, source: { replicasTable: string; eventsTable: string; where: string }): string {
+  const { training, failures } = report;
+  const cards: Array<[string, string, string?]> = [
+    ['Live replicas', String(report.replicas.live)],
+    ['Deleted', String(report.replicas.deleted)],
+    ['Stuck in training', String(report.stuck.length), report.stuck.length > 0 ? 'warn' : undefined],
+    ['Training, median', training.median_ms === undefined ? '–' : formatDuration(training.median_ms)],
+    ['Training, 90th pct', training.p90_ms === undefined ? '–' : formatDuration(training.p90_ms)],
+    [`Failures, ${failures.days} days`, String(failures.count), failures.count > 0 ? 'bad' : undefined],
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tavus replicas report, ${esc(report.generated_at.slice(0, 10))}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+  <h1>Tavus replicas</h1>
+  <p class="meta">As of <time datetime="${esc(report.generated_at)}">${esc(utc(report.generated_at))}</time> from
+  <code>${esc(source.replicasTable)}</code> and <code>${esc(source.eventsTable)}</code> on ${esc(source.where)}.</p>
+</header>
+<section class="cards">
+${cards.map(([label, value, tone]) => `  <div class="card${tone ? ` ${tone}` : ''}" data-kpi="${esc(label)}"><div class="value">${esc(value)}</div><div class="label">${esc(label)}</div></div>`).join('\n')}
+</section>
+<section>
+  <h2>Live replicas by status</h2>
+  ${statusChart(report)}
+</section>
+<section>
+  <h2>Failures per day, last ${failures.days} days</h2>
+  <p class="note">Replicas that turned <code>error</code> (or were first seen in error), by UTC day since ${esc(failures.since.slice(0, 10))}.</p>
+  ${failureChart(report)}
+</section>
+<section>
+  <h2>Training durations</h2>
+  <p class="note">From the first sync that saw a replica training to the first that saw it completed (${training.count} trainings); accurate to the sync interval.</p>
+  ${durationChart(report)}
+</section>
+<section>
+  <h2>Stuck in training (${report.stuck.length})</h2>
+  ${table(
+    ['replica_id', 'replica_name', 'progress', 'no progress since', 'for'],
+    report.stuck.map((s) => [s.replica_id, s.replica_name, s.training_progress, utc(s.stuck_since), formatDuration(s.stuck_ms)]),
+    'No replica is stuck.',
+  )}
+</section>
+<section>
+  <h2>Failures in the last ${failures.days} days (${failures.count})</h2>
+  ${table(
+    ['at', 'replica_id', 'replica_name', 'how', 'error_message'],
+    failures.events.slice(0, MAX_LISTED_FAILURES).map((f) => [utc(f.at), f.replica_id, f.replica_name, f.from === null ? 'new, in error' : `${f.from} → error`, f.error_message]),
+    'No failures.',
+  )}
+  ${failures.events.length > MAX_LISTED_FAILURES ? `<p class="note">…and ${failures.events.length - MAX_LISTED_FAILURES} earlier ones (npm run query -- --status error lists them all).</p>` : ''}
+</section>
+</body>
+</html>
+`;
+}
+
+function statusChart(report: Report): string {
+  if (report.by_status.length === 0) return '<p class="empty">No live replicas.</p>';
+  const rowHeight = 34;
+  const labelWidth = 130;
+  const barWidth = 560;
+  const max = Math.max(...report.by_status.map((row) => row.total));
+  const height = report.by_status.length * rowHeight + 30;
+  const rows = report.by_status.map((row, i) => {
+    const y = i * rowHeight;
+    let x = labelWidth;
+    const segments = report.types.map((type) => {
+      const count = row.by_type[type] ?? 0;
+      const width = (count / max) * barWidth;
+      const rect = count > 0
+        ? `<rect x="${x.toFixed(1)}" y="${y + 6}" width="${width.toFixed(1)}" height="${rowHeight - 12}" fill="${color(type)}" data-status="${esc(row.status)}" data-type="${esc(type)}" data-count="${count}"><title>${esc(`${row.status}, ${type}: ${count}`)}</title></rect>`
+        : '';
+      x += width;
+      return rect;
+    });
+    return `<text x="${labelWidth - 10}" y="${y + rowHeight / 2 + 5}" text-anchor="end">${esc(row.status)}</text>${segments.join('')}<text x="${(x + 8).toFixed(1)}" y="${y + rowHeight / 2 + 5}" class="count">${row.total}</text>`;
+  });
+  const legend = report.types
+    .map((type, i) => `<rect x="${labelWidth + i * 110}" y="${height - 18}" width="12" height="12" fill="${color(type)}"/><text x="${labelWidth + i * 110 + 18}" y="${height - 8}">${esc(type)}</text>`)
+    .join('');
+  return svg(labelWidth + barWidth + 60, height, 'Live replicas by status and type', rows.join('') + legend);
+}
+
+function failureChart(report: Report): string {
+  const days = report.failures.by_day;
+  const left = 36;
+  const plotWidth = 660;
+  const plotHeight = 140;
+  const max = Math.max(1, ...days.map((d) => d.count));
+  const slot = plotWidth / days.length;
+  const bars = days
+    .map((d, i) => {
+      const h = (d.count / max) * plotHeight;
+      const x = left + i * slot + 2;
+      return `<rect x="${x.toFixed(1)}" y="${(10 + plotHeight - h).toFixed(1)}" width="${(slot - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="#dc2626" data-day="${d.day}" data-count="${d.count}"><title>${d.day}: ${d.count}</title></rect>`;
+    })
+    .join('');
+  const labels = days
+    .map((d, i) => (i % 5 === 0 || i === days.length - 1 ? `<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${plotHeight + 28}" text-anchor="middle" class="tick">${d.day.slice(5)}</text>` : ''))
+    .join('');
+  const axis = `<line x1="${left}" y1="${10 + plotHeight}" x2="${left + plotWidth}" y2="${10 + plotHeight}" class="axis"/><text x="${left - 6}" y="16" text-anchor="end" class="tick">${max}</text><text x="${left - 6}" y="${10 + plotHeight}" text-anchor="end" class="tick">0</text>`;
+  return svg(left + plotWidth + 10, plotHeight + 36, `Failures per day, ${report.failures.count} in total`, axis + bars + labels);
+}
+
+function durationChart(report: Report): string {
+  const { durations, median_ms, p90_ms } = report.training;
+  if (durations.length === 0 || median_ms === undefined || p90_ms === undefined) {
+    return '<p class="empty">No training seen from start to completion yet.</p>';
+  }
+  const left = 20;
+  const width = 660;
+  const max = Math.max(...durations.map((d) => d.duration_ms)) * 1.05 || 1;
+  const x = (ms: number): number => left + (ms / max) * width;
+  const dots = durations
+    .map((d, i) => `<circle cx="${x(d.duration_ms).toFixed(1)}" cy="${44 + ((i * 7) % 35)}" r="5" fill="#0d9488" fill-opacity="0.7" data-duration-ms="${d.duration_ms}"><title>${esc(`${d.replica_name || d.replica_id}: ${formatDuration(d.duration_ms)}`)}</title></circle>`)
+    .join('');
+  const marker = (ms: number, label: string, dy: number): string =>
+    `<line x1="${x(ms).toFixed(1)}" y1="32" x2="${x(ms).toFixed(1)}" y2="86" class="marker"/><text x="${x(ms).toFixed(1)}" y="${dy}" text-anchor="middle" class="marker-label">${esc(`${label} ${formatDuration(ms)}`)}</text>`;
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => `<text x="${x(f * max).toFixed(1)}" y="104" text-anchor="middle" class="tick">${esc(formatDuration(f * max))}</text>`)
+    .join('');
+  const axis = `<line x1="${left}" y1="86" x2="${left + width}" y2="86" class="axis"/>`;
+  // Median and p90 labels sit on different lines so they never overlap when close together.
+  return svg(left + width + 50, 112, `Training durations: median ${formatDuration(median_ms)}, 90th percentile ${formatDuration(p90_ms)}`, axis + dots + marker(median_ms, 'median', 13) + marker(p90_ms, 'p90', 28) + ticks);
+}
+
+function svg(width: number, height: number, label: string, body: string): string {
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(label)}</title>${body}</svg>`;
+}
+
+function table(headers: string[], rows: string[][], empty: string): string {
+  if (rows.length === 0) return `<p class="empty">${esc(empty)}</p>`;
+  const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function color(type: string): string {
+  return TYPE_COLORS[type] ?? OTHER_COLOR;
+}
+
+/** "2025-01-06 16:00 UTC": the page never depends on the reader's time zone. */
+function utc(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]} UTC` : iso;
+}
+
+export function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+const CSS = `
+:root { color-scheme: light; --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 980px; padding: 24px 28px 48px; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #f8fafc; }
+h1 { margin: 0 0 4px; font-size: 26px; }
+h2 { margin: 0 0 10px; font-size: 18px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin-top: 18px; }
+.meta, .note { color: var(--muted); margin: 0 0 10px; font-size: 13px; }
+code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f1f5f9; padding: 1px 4px; border-radius: 4px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 12px; background: none; border: 0; padding: 0; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
+.card .value { font-size: 28px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .label { color: var(--muted); font-size: 13px; }
+.card.warn { border-color: #f59e0b; background: #fffbeb; }
+.card.bad { border-color: #dc2626; background: #fef2f2; }
+svg { display: block; max-width: 100%; height: auto; font-size: 13px; fill: var(--ink); }
+svg .count { font-weight: 600; font-variant-numeric: tabular-nums; }
+svg .tick { fill: var(--muted); font-size: 11px; }
+svg .axis { stroke: #cbd5e1; }
+svg .marker { stroke: var(--ink); stroke-dasharray: 4 3; }
+svg .marker-label { font-size: 12px; font-weight: 600; }
+table { width: 100%; border-collapse: collapse; font-size: 13px; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+td:first-child { white-space: nowrap; }
+.empty { color: var(--muted); font-style: italic; margin: 0; }
+`;

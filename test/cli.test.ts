@@ -1,0 +1,149 @@
+/**
+ * The CLI as a user runs it: a child process, its exit status, stdout and stderr. Against the
+ * shared DynamoDB Local and the simulator over real HTTP.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
+import { uniqueName } from './support/dynamodb.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'bin', 'replica-sync.ts');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const API_KEY = 'cli-test-key-7f3a9c1e5b';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  for (const name of Object.keys(childEnv)) {
+    if (/^(TAVUS_|REPLICAS_TABLE|SYNC_RUNS_TABLE|REPLICA_|DYNAMODB_ENDPOINT|STUCK_|MAX_DELETE)/.test(name)) delete childEnv[name];
+  }
+  Object.assign(childEnv, env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const SUMMARY_FIELDS = [
+  'run_id', 'status', 'started_at', 'finished_at', 'duration_ms', 'pages', 'fetched', 'created',
+  'updated', 'unchanged', 'restored', 'deleted', 'stuck', 'retries',
+];
+
+describe('replica-sync CLI', () => {
+  const simulator = new TavusSimulator({ apiKey: API_KEY, replicas: makeReplicas(60, { seed: 3 }), pageSizeCap: 20 });
+  let apiUrl = '';
+  const endpoint = inject('dynamodbEndpoint');
+  const tables = (): string[] => [
+    '--table', uniqueName('cli-replicas'), '--runs-table', uniqueName('cli-runs'), '--events-table', uniqueName('cli-events'),
+  ];
+
+  beforeAll(async () => {
+    apiUrl = await simulator.start();
+  });
+  afterAll(async () => {
+    await simulator.stop();
+  });
+
+  it('prints exactly one JSON line, the run summary, with --json, and exits 0 on success', async () => {
+    const run = await cli(['sync', '--json', '--api-url', apiUrl, '--endpoint', endpoint, '--create-tables', ...tables()], {
+      TAVUS_API_KEY: API_KEY,
+    });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]!) as Record<string, unknown>;
+    for (const field of SUMMARY_FIELDS) expect(summary).toHaveProperty(field);
+    expect(summary).toMatchObject({ status: 'succeeded', fetched: 60, created: 60, pages: 3 });
+    expect(summary).not.toHaveProperty('error');
+  });
+
+  it('reads the same settings from environment variables', async () => {
+    const run = await cli(['sync', '--json', '--create-tables'], {
+      TAVUS_API_KEY: API_KEY,
+      TAVUS_API_URL: apiUrl,
+      DYNAMODB_ENDPOINT: endpoint,
+      REPLICAS_TABLE: uniqueName('cli-env-replicas'),
+      SYNC_RUNS_TABLE: uniqueName('cli-env-runs'),
+      REPLICA_EVENTS_TABLE: uniqueName('cli-env-events'),
+      REPLICA_TYPE: 'system',
+    });
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { fetched: number };
+    expect(summary.fetched).toBe(simulator.replicas.filter((replica) => replica.replica_type === 'system').length);
+  });
+
+  it('prints a summary table for people, and never the API key anywhere', async () => {
+    const run = await cli(['sync', '--api-url', apiUrl, '--endpoint', endpoint, '--create-tables', ...tables()], {
+      TAVUS_API_KEY: API_KEY,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/status\s+succeeded/);
+    expect(run.stdout).toMatch(/created\s+60/);
+    expect(run.stdout + run.stderr).not.toContain(API_KEY);
+  });
+
+  it('exits 1 with status failed and a sentence about the key when the API rejects it', async () => {
+    const run = await cli(['sync', '--json', '--api-url', apiUrl, '--endpoint', endpoint, '--create-tables', ...tables()], {
+      TAVUS_API_KEY: 'wrong-key-0000',
+    });
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as { status: string; error: string; retries: number };
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/TAVUS_API_KEY/);
+    expect(summary.retries).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('wrong-key-0000');
+  });
+
+  it.each([
+    [['sync'], {}, /TAVUS_API_KEY is not set/],
+    [['sync', '--stuck-after', '6 hours'], { TAVUS_API_KEY: API_KEY }, /--stuck-after must be a whole number followed by s, m, h or d/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '0h' }, /STUCK_TRAINING_AFTER must be/],
+    [['sync', '--max-delete-fraction', '2'], { TAVUS_API_KEY: API_KEY }, /--max-delete-fraction must be a number from 0 to 1/],
+    [['sync', '--replica-type', 'stock'], { TAVUS_API_KEY: API_KEY }, /--replica-type must be user or system/],
+    [['sync', '--api-url', 'tavusapi.com'], { TAVUS_API_KEY: API_KEY }, /--api-url must be an http\(s\) URL/],
+    [['sync', '--bogus'], { TAVUS_API_KEY: API_KEY }, /Unknown flag --bogus/],
+    [['sync', '--table'], { TAVUS_API_KEY: API_KEY }, /--table needs a value/],
+    [['sync', '--json=yes'], { TAVUS_API_KEY: API_KEY }, /--json takes no value/],
+    [['sync', '--api-key', 'abc'], {}, /read only from the TAVUS_API_KEY environment variable/],
+    [['sync', '--create-tables'], { TAVUS_API_KEY: API_KEY }, /--create-tables only works with --local or --endpoint/],
+    [['sync', '--local', '--endpoint', 'http://127.0.0.1:1'], { TAVUS_API_KEY: API_KEY }, /pass one of them/],
+    [['frobnicate'], {}, /Unknown command "frobnicate"/],
+  ])('rejects bad input %j with one sentence and exit 2', async (args, env, sentence) => {
+    const run = await cli(args, env as Record<string, string>);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(sentence);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stdout).toBe('');
+  });
+
+  it('with --local keeps its data under .data/ so a second run sees the first', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'replica-sync-local-'));
+    try {
+      const env = { TAVUS_API_KEY: API_KEY, TAVUS_API_URL: apiUrl };
+      const first = await cli(['sync', '--local', '--json'], env, cwd);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ created: 60 });
+      const second = await cli(['sync', '--local', '--json'], env, cwd);
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, unchanged: 60, written: 0 });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});

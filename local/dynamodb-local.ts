@@ -49,12 +49,29 @@ export class JavaMissingError extends Error {
 
 const POLL_INTERVAL_MS = 100;
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+const PROBE_TIMEOUT_MS = 1_000;
 const KILL_GRACE_MS = 3_000;
-const OUTPUT_LINES_KEPT = 20;
+const PORT_ATTEMPTS = 3;
+const OUTPUT_LINES_KEPT = 5;
 
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const jarDir = findJarDir();
-  const port = options.port ?? (await findFreePort());
+  if (options.port !== undefined) return startOnce(jarDir, options.port, options);
+  // A port found free can be taken by someone else before java binds it (parallel test runs do
+  // this); when that is why java died, try again on another port rather than fail the run.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(jarDir, await findFreePort(), options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Java died because its port was in use; only worth a retry when we picked the port. */
+class PortTakenError extends Error {}
+
+async function startOnce(jarDir: string, port: number, options: StartDynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const args = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-jar', join(jarDir, 'DynamoDBLocal.jar'), '-sharedDb', '-disableTelemetry', '-port', String(port)];
   if (options.dbPath) {
     const dbPath = resolve(options.dbPath);
@@ -134,9 +151,10 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
     failure = error.code === 'ENOENT' ? new JavaMissingError() : new Error(`Could not start DynamoDB Local: ${error.message}.`);
   });
   child.once('exit', (code, signal) => {
-    failure ??= new Error(
-      `DynamoDB Local exited during startup (${signal ?? `code ${String(code)}`}); its last output was: ${lastOutput()}`,
-    );
+    if (failure) return;
+    const output = lastOutput();
+    const message = `DynamoDB Local exited during startup (${signal ?? `code ${String(code)}`}); its last output was: ${output}`;
+    failure = /BindException|Address already in use/.test(output) ? new PortTakenError(message) : new Error(message);
   });
 
   const client = new DynamoDBClient({
@@ -144,7 +162,6 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
   });
   const deadline = Date.now() + timeoutMs;
   try {
@@ -153,7 +170,9 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
       await sleep(POLL_INTERVAL_MS);
       if (failure) throw failure;
       try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
+        // Bounded per attempt: if something else holds the port and never answers, the SDK's
+        // requestTimeout only logs a warning, and the poll would hang past any deadline.
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
         // The port may belong to someone else; only a still-running child counts as ready.
         if (child.exitCode === null && child.signalCode === null) return;
       } catch {
@@ -202,7 +221,7 @@ const orphanGuard = new (class {
   }
 })();
 
-/** The last few lines a process wrote, for error messages. */
+/** The last few meaningful lines a process wrote, for error messages. */
 class OutputTail {
   readonly #keep: number;
   #lines: string[] = [];
@@ -215,13 +234,19 @@ class OutputTail {
   push(chunk: Buffer): void {
     const parts = (this.#partial + chunk.toString('utf8')).split(/\r?\n/);
     this.#partial = parts.pop() ?? '';
-    this.#lines.push(...parts.filter((line) => line.trim().length > 0));
+    this.#lines.push(...parts.filter(isTelling));
     if (this.#lines.length > this.#keep) this.#lines = this.#lines.slice(-this.#keep);
   }
 
   text(): string {
-    return [...this.#lines, this.#partial].filter((l) => l.trim()).slice(-this.#keep).join(' | ');
+    return [...this.#lines, this.#partial].filter(isTelling).map((l) => l.trim()).slice(-this.#keep).join(' | ');
   }
+}
+
+/** Java stack frames (`at ...`, `... 16 more`) bury the one line that says what went wrong. */
+function isTelling(line: string): boolean {
+  const trimmed = line.trim();
+  return trimmed.length > 0 && !/^(at |\.\.\. \d+ more)/.test(trimmed);
 }
 
 /** Child pipes are sockets; unref them so reading the output does not hold the event loop open. */

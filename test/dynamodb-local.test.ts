@@ -1,10 +1,20 @@
 /** DynamoDB Local lifecycle: the shared test instance, on-disk persistence (`--local`), clean shutdown. */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand, PutItemCommand, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { JavaMissingError, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import type { DynamoDbLocal } from '../local/dynamodb-local.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 
@@ -88,5 +98,35 @@ describe('a second instance with a dbPath', () => {
 
     await second.stop();
     expect(isRunning(second.pid)).toBe(false);
+  });
+});
+
+describe('startup failures', () => {
+  it('reports why java exited, e.g. a port already in use', async () => {
+    // A listener that accepts and never answers: the startup probe must give up on it by itself.
+    const sockets = new Set<Socket>();
+    const blocker = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((done) => blocker.listen(0, '0.0.0.0', () => done()));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      await expect(startDynamoDbLocal({ port })).rejects.toThrow(/exited during startup.*Address already in use/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((done) => blocker.close(() => done()));
+    }
+  });
+
+  it('says how to get Java when there is none on PATH', async () => {
+    const path = process.env.PATH;
+    const empty = await mkdtemp(join(tmpdir(), 'no-java-'));
+    process.env.PATH = empty;
+    try {
+      const failure = startDynamoDbLocal();
+      await expect(failure).rejects.toBeInstanceOf(JavaMissingError);
+      await expect(failure).rejects.toThrow(/install one .*openjdk-17-jre-headless.*--endpoint/);
+    } finally {
+      process.env.PATH = path;
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -62,9 +62,11 @@ export class ReplicaStore {
 
   /**
    * The projected state of every stored replica, read with a parallel, consistent Scan: a few
-   * hundred bytes an item, whatever the API fields weigh.
+   * hundred bytes an item, whatever the API fields weigh (DynamoDB still bills the whole item read).
+   * 16 segments: the benchmark's 100,000-replica resync read the table in 1.7 s with 16 against 3.8
+   * s with 4; a segment costs one more request, not more read units.
    */
-  async loadReplicas(segments = 4): Promise<Map<string, StoredReplica>> {
+  async loadReplicas(segments = 16): Promise<Map<string, StoredReplica>> {
     const names = Object.fromEntries(STORED_REPLICA_PROJECTION.map((name, index) => [`#a${index}`, name]));
     const state = new Map<string, StoredReplica>();
     await Promise.all(

@@ -3,12 +3,14 @@ import { SettingsError } from '../functions/engine/settings.js';
 import { StoreError } from '../functions/engine/store.js';
 import { demoCommand } from './demo.js';
 import { redactor } from './output.js';
+import { queryCommand } from './query-command.js';
 import { syncCommand } from './sync-command.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sync: syncCommand,
+  query: queryCommand,
   demo: demoCommand,
 };
 

@@ -132,6 +132,32 @@ describe('replica-sync CLI', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('answers queries over what a sync wrote: replicas in error as CSV, history as JSON lines', async () => {
+    const names = tables();
+    const sync = await cli(['sync', '--json', '--api-url', apiUrl, '--endpoint', endpoint, '--create-tables', ...names], {
+      TAVUS_API_KEY: API_KEY,
+    });
+    expect(sync.code).toBe(0);
+    const [, replicasTable, , , , eventsTable] = names;
+    const listed = await cli(['query', '--endpoint', endpoint, '--table', replicasTable!, '--events-table', eventsTable!, '--status', 'error', '--format', 'csv']);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout.trim().split('\n');
+    const inError = simulator.replicas.filter((replica) => replica.status === 'error');
+    expect(rows).toHaveLength(1 + inError.length);
+    expect(rows[0]).toMatch(/^replica_id,/);
+    const id = inError[0]!.replica_id;
+    const history = await cli(['query', 'history', id, '--endpoint', endpoint, '--table', replicasTable!, '--events-table', eventsTable!, '--format', 'json']);
+    expect(history.code).toBe(0);
+    expect(JSON.parse(history.stdout.trim().split('\n')[0]!)).toMatchObject({ replica_id: id, type: 'created', to: 'error' });
+  });
+
+  it('rejects a bad query filter with one sentence and exit 2', async () => {
+    const run = await cli(['query', '--endpoint', endpoint, '--created-after', 'last tuesday']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--created-after/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('with --local keeps its data under .data/ so a second run sees the first', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'replica-sync-local-'));
     try {

@@ -1,4 +1,5 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
+import { SYNC_ATTRIBUTES } from '../../functions/engine/replica.js';
 import { SettingsError } from '../../functions/engine/settings.js';
 import type { Item } from './plan.js';
 
@@ -50,6 +51,35 @@ export const EVENT_COLUMNS: Column[] = [
   { name: 'to', maxWidth: 32 },
   { name: 'run_id' },
 ];
+
+/** The API's fields in the order the API lists them; fields it adds later follow by name. */
+const API_FIELD_ORDER = [
+  'replica_id',
+  'replica_name',
+  'thumbnail_video_url',
+  'training_progress',
+  'status',
+  'created_at',
+  'updated_at',
+  'replica_type',
+  'model_name',
+  'error_message',
+];
+
+/**
+ * A stored item with its attributes in a stable, readable order (DynamoDB returns them in any
+ * order): the API's fields first, then the sync's own, so successive exports diff cleanly.
+ */
+export function orderReplicaAttributes(item: Item): Item {
+  const own = new Set<string>(SYNC_ATTRIBUTES);
+  const rank = (name: string): number => {
+    const api = API_FIELD_ORDER.indexOf(name);
+    if (api >= 0) return api;
+    return own.has(name) ? 2000 + SYNC_ATTRIBUTES.indexOf(name as (typeof SYNC_ATTRIBUTES)[number]) : 1000;
+  };
+  const names = Object.keys(item).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return Object.fromEntries(names.map((name) => [name, item[name]]));
+}
 
 export function formatRows(rows: Item[], format: Format, columns: { table: Column[]; csv: Column[] }): string {
   if (format === 'json') return rows.map((row) => `${JSON.stringify(row)}\n`).join('');

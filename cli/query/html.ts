@@ -15,7 +15,7 @@ export function renderReportHtml(report: Report, source: { replicasTable: string
     ['Deleted', String(report.replicas.deleted)],
     ['Stuck in training', String(report.stuck.length), report.stuck.length > 0 ? 'warn' : undefined],
     ['Training, median', training.median_ms === undefined ? '–' : formatDuration(training.median_ms)],
-    ['Training, 90th pct', training.p90_ms === undefined ? '–' : formatDuration(training.p90_ms)],
+    ['Training, p90', training.p90_ms === undefined ? '–' : formatDuration(training.p90_ms)],
     [`Failures, ${failures.days} days`, String(failures.count), failures.count > 0 ? 'bad' : undefined],
   ];
   return `<!doctype html>
@@ -46,7 +46,7 @@ ${cards.map(([label, value, tone]) => `  <div class="card${tone ? ` ${tone}` : '
 </section>
 <section>
   <h2>Training durations</h2>
-  <p class="note">From the first sync that saw a replica training to the first that saw it completed (${training.count} trainings); accurate to the sync interval.</p>
+  <p class="note">From the first sync that saw a replica training to the first that saw it completed (${training.count} training${training.count === 1 ? '' : 's'}); accurate to the sync interval.</p>
   ${durationChart(report)}
 </section>
 <section>
@@ -119,37 +119,81 @@ function failureChart(report: Report): string {
   return svg(left + plotWidth + 10, plotHeight + 36, `Failures per day, ${report.failures.count} in total`, axis + bars + labels);
 }
 
+/** Round tick steps for a time axis: a few labels that read as whole hours or days. */
+const TICK_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((minutes) => minutes * 60_000);
+
+/**
+ * A dot plot: one dot per training, stacked where durations coincide (syncs run on a schedule, so
+ * they often do), with the median and the 90th percentile marked.
+ */
 function durationChart(report: Report): string {
   const { durations, median_ms, p90_ms } = report.training;
   if (durations.length === 0 || median_ms === undefined || p90_ms === undefined) {
     return '<p class="empty">No training seen from start to completion yet.</p>';
   }
-  const left = 20;
-  const width = 660;
-  const max = Math.max(...durations.map((d) => d.duration_ms)) * 1.05 || 1;
-  const x = (ms: number): number => left + (ms / max) * width;
-  const dots = durations
-    .map((d, i) => `<circle cx="${x(d.duration_ms).toFixed(1)}" cy="${44 + ((i * 7) % 35)}" r="5" fill="#0d9488" fill-opacity="0.7" data-duration-ms="${d.duration_ms}"><title>${esc(`${d.replica_name || d.replica_id}: ${formatDuration(d.duration_ms)}`)}</title></circle>`)
+  const left = 30;
+  const width = 640;
+  const longest = Math.max(...durations.map((d) => d.duration_ms), 1);
+  const step = TICK_STEPS_MS.find((candidate) => longest / candidate <= 6) ?? Math.ceil(longest / 6 / 86_400_000) * 86_400_000;
+  const axisMax = Math.ceil(longest / step) * step;
+  const x = (ms: number): number => left + (ms / axisMax) * width;
+
+  const dot = 10;
+  const stacks = new Map<number, number>();
+  const placed = durations.map((d) => {
+    const column = Math.round(x(d.duration_ms) / dot);
+    const level = stacks.get(column) ?? 0;
+    stacks.set(column, level + 1);
+    return { d, cx: x(d.duration_ms), level };
+  });
+  const tallest = Math.max(...stacks.values());
+  // Stacks rise a dot per training, squeezed once one would pass 160 px.
+  const rise = Math.min(dot, 160 / tallest);
+  const top = 40;
+  const baseline = top + tallest * rise + 6;
+  const dots = placed
+    .map(({ d, cx, level }) => `<circle cx="${cx.toFixed(1)}" cy="${(baseline - 6 - level * rise).toFixed(1)}" r="4.5" fill="#0d9488" data-duration-ms="${d.duration_ms}"><title>${esc(`${d.replica_name || d.replica_id}: ${formatDuration(d.duration_ms)}`)}</title></circle>`)
     .join('');
-  const marker = (ms: number, label: string, dy: number): string =>
-    `<line x1="${x(ms).toFixed(1)}" y1="32" x2="${x(ms).toFixed(1)}" y2="86" class="marker"/><text x="${x(ms).toFixed(1)}" y="${dy}" text-anchor="middle" class="marker-label">${esc(`${label} ${formatDuration(ms)}`)}</text>`;
-  const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => `<text x="${x(f * max).toFixed(1)}" y="104" text-anchor="middle" class="tick">${esc(formatDuration(f * max))}</text>`)
-    .join('');
-  const axis = `<line x1="${left}" y1="86" x2="${left + width}" y2="86" class="axis"/>`;
-  // Median and p90 labels sit on different lines so they never overlap when close together.
-  return svg(left + width + 50, 112, `Training durations: median ${formatDuration(median_ms)}, 90th percentile ${formatDuration(p90_ms)}`, axis + dots + marker(median_ms, 'median', 13) + marker(p90_ms, 'p90', 28) + ticks);
+  // Labels near an edge are anchored inward, so they are never cut off.
+  const anchor = (at: number): string => (at < left + 60 ? 'start' : at > left + width - 60 ? 'end' : 'middle');
+  const marker = (ms: number, label: string, labelY: number): string =>
+    `<line x1="${x(ms).toFixed(1)}" y1="33" x2="${x(ms).toFixed(1)}" y2="${baseline}" class="marker"/><text x="${x(ms).toFixed(1)}" y="${labelY}" text-anchor="${anchor(x(ms))}" class="marker-label">${esc(`${label} ${formatDuration(ms)}`)}</text>`;
+  const ticks: string[] = [];
+  for (let ms = 0; ms <= axisMax; ms += step) {
+    ticks.push(`<text x="${x(ms).toFixed(1)}" y="${baseline + 18}" text-anchor="middle" class="tick">${tickLabel(ms)}</text>`);
+  }
+  const axis = `<line x1="${left}" y1="${baseline}" x2="${left + width}" y2="${baseline}" class="axis"/>`;
+  // Median and p90 labels sit on different lines, so they never overlap when close together.
+  return svg(
+    left + width + 40,
+    baseline + 26,
+    `Training durations: median ${formatDuration(median_ms)}, 90th percentile ${formatDuration(p90_ms)}`,
+    axis + dots + marker(median_ms, 'median', 13) + marker(p90_ms, 'p90', 29) + ticks.join(''),
+  );
+}
+
+/** Ticks fall on round steps, so "12h" and "2d" say it without the minutes. */
+function tickLabel(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return formatDuration(ms);
 }
 
 function svg(width: number, height: number, label: string, body: string): string {
+  // Scales with the window: in a narrow one the whole chart stays in view, only smaller.
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(label)}</title>${body}</svg>`;
 }
+
+/** Names and messages wrap; ids, times and counts never do. A narrow window scrolls the table alone. */
+const WRAPPING_COLUMNS = new Set(['replica_name', 'error_message']);
 
 function table(headers: string[], rows: string[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty">${esc(empty)}</p>`;
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  const cell = (value: string, i: number): string => `<td${WRAPPING_COLUMNS.has(headers[i] as string) ? ' class="wrap"' : ''}>${esc(value)}</td>`;
+  const body = rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('\n');
+  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function color(type: string): string {
@@ -177,7 +221,7 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 10px; 
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f1f5f9; padding: 1px 4px; border-radius: 4px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 12px; background: none; border: 0; padding: 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
-.card .value { font-size: 28px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .card .label { color: var(--muted); font-size: 13px; }
 .card.warn { border-color: #f59e0b; background: #fffbeb; }
 .card.bad { border-color: #dc2626; background: #fef2f2; }
@@ -190,6 +234,8 @@ svg .marker-label { font-size: 12px; font-weight: 600; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
-td:first-child { white-space: nowrap; }
+td { white-space: nowrap; }
+td.wrap { white-space: normal; min-width: 12em; }
+.scroll { overflow-x: auto; }
 .empty { color: var(--muted); font-style: italic; margin: 0; }
 `;

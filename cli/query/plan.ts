@@ -90,6 +90,6 @@ export function planReplicaRead(filters: ReplicaFilters, table: string): ReadPla
     operation: 'Scan',
     input: { TableName: table, ...filterExpression, ...x.attributes() },
     keep,
-    description: 'a Scan of the table',
+    description: 'a Scan',
   };
 }

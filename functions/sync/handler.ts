@@ -1,0 +1,100 @@
+/**
+ * The Lambda entry: settings from the environment, the key from Secrets Manager, one run of the
+ * engine, metrics. It returns the run summary and throws when the run failed, so Lambda's Errors
+ * metric, the failure destination (the dead-letter queue) and the alarms all see it.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
+import { ReplicaStore } from '../engine/store.js';
+import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
+import { readApiKey } from './api-key.js';
+import { METRIC } from './shared-names.js';
+import { logger, metrics } from './powertools.js';
+
+/** What the schedule sends (see lib/replica-sync-stack.ts); `aws lambda invoke` may send `{}`. */
+export interface SyncEvent {
+  source?: string;
+  scheduled_time?: string;
+  execution_id?: string;
+}
+
+/** Thrown when the engine reports a failed run; the message is the summary's sentence. */
+export class SyncFailedError extends Error {
+  override name = 'SyncFailed';
+}
+
+/** Once per container: warm invocations reuse its connections. The SDK honours AWS_ENDPOINT_URL_DYNAMODB. */
+const dynamo = new DynamoDBClient({});
+
+export async function handler(event: SyncEvent | undefined, context: Context): Promise<RunSummary> {
+  logger.addContext(context);
+  logger.info('Sync starting.', { trigger: event?.source ?? 'manual', scheduled_time: event?.scheduled_time });
+  let summary: RunSummary | undefined;
+  let redact = (text: string) => text;
+  try {
+    const settings = parseSettings(rawSettingsFromEnv(process.env));
+    const apiKey = await readApiKey(process.env.TAVUS_API_KEY_SECRET_ARN);
+    redact = (text) => text.split(apiKey).join('[redacted]');
+    summary = await runSync(
+      settings,
+      { store: new ReplicaStore(dynamo, settings.tables), apiKey, log: powertoolsLog(redact) },
+      { walkBudgetMs: walkBudgetMs(context.getRemainingTimeInMillis()) },
+    );
+  } catch (error) {
+    // Bad settings or an unreadable secret: no run took place, and that counts as a failed run.
+    logger.error('The sync could not run.', { error: (error as Error).message });
+    throw error;
+  } finally {
+    recordMetrics(summary);
+    metrics.publishStoredMetrics();
+  }
+  // The summary carries sentences from the engine: cut the key out should one ever quote it.
+  const reported = JSON.parse(redact(JSON.stringify(summary))) as RunSummary;
+  logger.info('Sync finished.', { summary: reported });
+  if (reported.status === 'failed') throw new SyncFailedError(reported.error ?? 'The sync failed.');
+  return reported;
+}
+
+/**
+ * The walk gets the invocation's remaining time minus a margin for all that follows it: the
+ * lookups that confirm deletions, the transactional writes (a first sync of 100,000 replicas
+ * writes every one of them) and the run record. A walk that runs out fails the run and deletes
+ * nothing. The margin is a fifth of the time and at least a minute, but never more than half.
+ */
+export function walkBudgetMs(remainingMs: number): number {
+  const margin = Math.min(Math.max(60_000, remainingMs * 0.2), remainingMs / 2);
+  return Math.floor(remainingMs - margin);
+}
+
+/**
+ * One value each per run. A skipped run counts as succeeded: another sync holds the lease and is
+ * keeping the table fresh. Counts of the account (fetched, stuck, in error) are emitted only by a
+ * run that finished: a failed run never counted them, and a zero from it would clear the alarms.
+ */
+function recordMetrics(summary: RunSummary | undefined): void {
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(METRIC.succeeded, summary !== undefined && summary.status !== 'failed' ? 1 : 0);
+  if (summary === undefined) return;
+  count(METRIC.written, summary.written);
+  count(METRIC.markedDeleted, summary.deleted);
+  count(METRIC.retries, summary.retries);
+  metrics.addMetric(METRIC.durationMs, MetricUnit.Milliseconds, summary.duration_ms);
+  if (summary.status !== 'succeeded') return;
+  count(METRIC.fetched, summary.fetched);
+  count(METRIC.stuck, summary.stuck);
+  count(METRIC.inError, summary.in_error);
+  count(METRIC.newlyInError, summary.newly_in_error);
+}
+
+/** The engine's log calls as Powertools JSON lines, with the key cut out should any text carry it. */
+function powertoolsLog(redact: (text: string) => string): SyncLog {
+  const clean = (fields?: Record<string, unknown>) =>
+    fields === undefined ? {} : (JSON.parse(redact(JSON.stringify(fields))) as Record<string, unknown>);
+  return {
+    info: (message, fields) => logger.info(redact(message), clean(fields)),
+    warn: (message, fields) => logger.warn(redact(message), clean(fields)),
+    error: (message, fields) => logger.error(redact(message), clean(fields)),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The deployed product: three tables, the API key's secret, the sync function, its schedule and
+ * dead-letter queue, alarms and a dashboard. Configuration arrives checked (lib/deploy-config.ts).
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
+import { TableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Schedule, ScheduleExpression, ScheduleTargetInput, ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
+import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnSecret, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
+import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
+import { putSecretValueCommand } from '../functions/sync/shared-names.js';
+import type { DeployConfig } from './deploy-config.js';
+import { SyncMonitoring } from './monitoring.js';
+import { SyncFunction } from './sync-function.js';
+import { tableShape } from './table-props.js';
+
+export interface ReplicaSyncStackProps extends StackProps {
+  config: DeployConfig;
+}
+
+/** What the schedule sends the function: who called, and the time the run was due. */
+export const SCHEDULE_SOURCE = 'tavus-replica-sync.schedule';
+
+export class ReplicaSyncStack extends Stack {
+  readonly tables: Record<'replicas' | 'runs' | 'events', TableV2>;
+  readonly apiKeySecret: ISecret;
+  readonly fn: SyncFunction;
+  readonly deadLetterQueue: Queue;
+  readonly schedule: Schedule;
+  readonly monitoring: SyncMonitoring;
+
+  constructor(scope: Construct, id: string, props: ReplicaSyncStackProps) {
+    super(scope, id, { description: 'Tavus replica sync: a scheduled Lambda keeping a DynamoDB copy of the replicas.', ...props });
+    const { config } = props;
+    const names = config.settings.tables;
+
+    // Replicas and their history hold what the API no longer can (deleted replicas, first
+    // sightings, past statuses): they survive a mistaken `cdk destroy` and can be restored to any
+    // second of the last 35 days. Run records expire by TTL and go with the stack.
+    const pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
+    const kept = { pointInTimeRecoverySpecification, deletionProtection: true, removalPolicy: RemovalPolicy.RETAIN };
+    this.tables = {
+      replicas: this.table('ReplicasTable', names.replicas, REPLICAS_TABLE, kept),
+      events: this.table('ReplicaEventsTable', names.events, REPLICA_EVENTS_TABLE, kept),
+      runs: this.table('SyncRunsTable', names.runs, SYNC_RUNS_TABLE, { pointInTimeRecoverySpecification, removalPolicy: RemovalPolicy.DESTROY }),
+    };
+
+    this.apiKeySecret = config.existingSecretArn
+      ? Secret.fromSecretCompleteArn(this, 'ApiKeySecret', config.existingSecretArn)
+      : this.emptySecret();
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the schedule and of the function; a queue behind it would only move the same messages.',
+    });
+
+    this.fn = new SyncFunction(this, 'SyncFunction', {
+      logRetention: config.logRetention,
+      reserveConcurrency: config.reserveConcurrency,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      environment: config.syncEnvironment,
+    });
+    this.fn.bindTable(this.tables.replicas, REPLICAS_TABLE, ENVIRONMENT_VARIABLES.table);
+    this.fn.bindTable(this.tables.runs, SYNC_RUNS_TABLE, ENVIRONMENT_VARIABLES.runsTable);
+    this.fn.bindTable(this.tables.events, REPLICA_EVENTS_TABLE, ENVIRONMENT_VARIABLES.eventsTable);
+    this.fn.bindApiKeySecret(this.apiKeySecret);
+
+    this.schedule = new Schedule(this, 'SyncSchedule', {
+      description: 'Runs the Tavus replica sync.',
+      schedule: ScheduleExpression.expression(config.schedule.expression, TimeZone.of(config.schedule.timeZone)),
+      target: new InvokeFunctionOnly(this.fn, {
+        input: ScheduleTargetInput.fromObject({
+          source: SCHEDULE_SOURCE,
+          scheduled_time: ContextAttribute.scheduledTime,
+          execution_id: ContextAttribute.executionId,
+        }),
+        // Delivery retries (throttling, a brief outage); a run that fails is not retried here.
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+
+    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
+      fn: this.fn,
+      deadLetterQueue: this.deadLetterQueue,
+      staleAfter: Duration.millis(config.staleAfterMs),
+      alarmEmail: config.alarmEmail,
+    });
+
+    this.outputs();
+  }
+
+  private table(id: string, name: string, definition: TableDefinition, extra: Partial<TablePropsV2>): TableV2 {
+    return new TableV2(this, id, { ...tableShape(name, definition), ...extra });
+  }
+
+  /**
+   * A secret with no value at all: nothing of the key is in the template, and no placeholder can
+   * be mistaken for a key. The operator puts the key in (see the outputs); until then every run
+   * fails with that command in its error.
+   */
+  private emptySecret(): Secret {
+    const secret = new Secret(this, 'ApiKeySecret', {
+      description: 'The Tavus API key, as plain text. Set it with aws secretsmanager put-secret-value.',
+    });
+    // The Secret construct always generates a value; without one CloudFormation creates it empty.
+    (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The value is an API key issued by Tavus: no rotation function can mint a new one. Rotate it in the Tavus developer portal, then put the new key into this secret.',
+    });
+    return secret;
+  }
+
+  private outputs(): void {
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ReplicasTableName', this.tables.replicas.tableName, 'The replicas table (npm run query -- --table ...).');
+    output('ReplicaEventsTableName', this.tables.events.tableName, 'Each replica\'s change history.');
+    output('SyncRunsTableName', this.tables.runs.tableName, 'Run records and the lease.');
+    output('ApiKeySecretArn', this.apiKeySecret.secretArn, 'The secret the function reads the Tavus API key from.');
+    output('SetApiKeyCommand', putSecretValueCommand(this.apiKeySecret.secretArn), 'Run this once, with TAVUS_API_KEY exported, to store the key.');
+    output('SyncFunctionName', this.fn.functionName, 'Run once by hand: aws lambda invoke --function-name <this> out.json');
+    output('LogGroupName', this.fn.logGroup.logGroupName, 'The function\'s logs: aws logs tail <this> --since 1h');
+    output('AlarmTopicArn', this.monitoring.topic.topicArn, 'Alarm notifications; subscribe more endpoints here.');
+    output('DashboardName', this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
+    output(
+      'DashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.monitoring.dashboard.dashboardName}`,
+      'The dashboard in the AWS console.',
+    );
+    output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Failed or undeliverable invocations.');
+  }
+}
+
+/**
+ * LambdaInvoke, but the schedule's role may invoke the function itself only: the stock target
+ * grants every version and alias too (`function:*`), which this stack never publishes.
+ */
+class InvokeFunctionOnly extends LambdaInvoke {
+  constructor(
+    private readonly target: IFunction,
+    props: ScheduleTargetBaseProps,
+  ) {
+    super(target, props);
+  }
+
+  protected override addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.target.functionArn] }));
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * cdk-nag's AWS Solutions checks over the stack: nothing left unanswered, and every rule we set
+ * aside acknowledged on the one construct it concerns, with the real reason.
+ */
+import { readFile } from 'node:fs/promises';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type BuiltApp } from './support/cdk-app.js';
+
+const ACKNOWLEDGED = 'aws:cdk:acknowledged-rules';
+
+let built: BuiltApp;
+let withExistingSecret: BuiltApp;
+
+beforeAll(() => {
+  built = buildApp({ bundle: false });
+  withExistingSecret = buildApp({
+    bundle: false,
+    overrides: { existingSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tavus/api-key-AbC123', alarmEmail: 'ops@example.com' },
+  });
+});
+
+/** Every acknowledgment in the stack: rule id -> construct path -> reason. */
+function acknowledgments(app: BuiltApp): Array<{ id: string; path: string; reason: string }> {
+  return app.stack.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === ACKNOWLEDGED)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, path: construct.node.path, reason }))),
+  );
+}
+
+describe('cdk-nag AwsSolutionsChecks', () => {
+  it('finds no unacknowledged violation, with a created secret or an existing one', () => {
+    for (const app of [built, withExistingSecret]) {
+      const report = new AwsSolutionsChecks(app.app).validateScope(app.stack);
+      expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`)).toEqual([]);
+    }
+  });
+
+  it('acknowledges only secret rotation and the dead-letter queue having no queue of its own, each with its reason', () => {
+    const found = acknowledgments(built).map(({ id, path, reason }) => ({ id: id.replace(/^\w+::/, ''), path, reason }));
+    expect(found.map(({ id, path }) => `${id} @ ${path}`).sort()).toEqual([
+      'AwsSolutions-SMG4 @ TavusReplicaSync/ApiKeySecret',
+      'AwsSolutions-SQS3 @ TavusReplicaSync/DeadLetterQueue',
+    ]);
+    const reason = (id: string) => found.find((f) => f.id === id)!.reason;
+    // Rotation: the key is issued by Tavus, so no rotation Lambda can mint one.
+    expect(reason('AwsSolutions-SMG4')).toMatch(/issued by Tavus/);
+    expect(reason('AwsSolutions-SMG4')).toMatch(/no rotation function can mint/);
+    expect(reason('AwsSolutions-SQS3')).toMatch(/itself the dead-letter queue/);
+  });
+
+  it('is registered in the app itself, so `cdk synth` and `cdk deploy` stop on a new violation', async () => {
+    const source = await readFile(new URL('../bin/app.ts', import.meta.url), 'utf8');
+    expect(source).toContain('Validations.of(app).addPlugins(new AwsSolutionsChecks(app))');
+  });
+});

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { parseSettings } from '../functions/engine/settings.js';
 import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
-import type { ReplicaEvent } from '../functions/engine/plan.js';
 import { parseFlags } from './args.js';
+import { EVENT_COLUMNS, formatTable, REPLICA_TABLE_COLUMNS } from './query/format.js';
 import { dynamoClient } from './dynamo.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
@@ -75,17 +75,22 @@ export async function demoCommand(args: string[]): Promise<number> {
     const second = await sync('Second sync, seven hours later (stuck after 6h)');
     if (second.status !== 'succeeded') return 1;
 
-    out('\n== What the second sync recorded (events table)');
     const documents = DynamoDBDocumentClient.from(client);
     const touched = [renamed, finishing, stalling, removed, added].map((replica) => replica.replica_id);
-    const events: ReplicaEvent[] = [];
+    const items: Array<Record<string, unknown>> = [];
+    const events: Array<Record<string, unknown>> = [];
     for (const id of touched) {
-      const page = await documents.send(new QueryCommand({ TableName: settings.tables.events, KeyConditionExpression: 'replica_id = :id', ExpressionAttributeValues: { ':id': id } }));
-      events.push(...((page.Items ?? []) as ReplicaEvent[]).filter((event) => event.run_id === second.run_id));
+      const item = await documents.send(new GetCommand({ TableName: settings.tables.replicas, Key: { replica_id: id } }));
+      if (item.Item) items.push(item.Item);
+      const page = await documents.send(
+        new QueryCommand({ TableName: settings.tables.events, KeyConditionExpression: 'replica_id = :id', ExpressionAttributeValues: { ':id': id } }),
+      );
+      events.push(...(page.Items ?? []).filter((event) => event.run_id === second.run_id));
     }
-    for (const event of events) {
-      out(`  ${event.replica_id.padEnd(12)} ${event.type.padEnd(17)} ${event.from ?? ''}${event.from || event.to ? ' -> ' : ''}${event.to ?? ''}`);
-    }
+    out('\n== Those replicas in the table now (npm run query shows the same columns)');
+    out(formatTable(items, REPLICA_TABLE_COLUMNS.filter((column) => column.name !== 'created_at')).trimEnd());
+    out('\n== What the second sync recorded in their history (events table)');
+    out(formatTable(events, EVENT_COLUMNS.filter((column) => column.name !== 'run_id' && column.name !== 'at')).trimEnd());
     out('\nThe renamed replica counts as updated; the stalled one is flagged stuck (stuck_since) and');
     out('raises the StuckTrainingReplicas alarm when deployed. The deleted one keeps its item with');
     out('deleted_at set. Try it for real: TAVUS_API_KEY=... npm run sync -- --local');

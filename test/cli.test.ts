@@ -158,6 +158,15 @@ describe('replica-sync CLI', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('runs the demo: two syncs that show a creation, an update, a deletion and a stalled training', async () => {
+    const run = await cli(['demo']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/created\s+240/);
+    expect(run.stdout).toMatch(/deleted\s+1\n/);
+    expect(run.stdout).toMatch(/stuck\s+1\n/);
+    for (const type of ['created', 'deleted', 'stuck', 'status_changed']) expect(run.stdout).toContain(type);
+  });
+
   it('with --local keeps its data under .data/ so a second run sees the first', async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'replica-sync-local-'));
     try {

@@ -2,19 +2,13 @@
  * `npm run query -- history ID`: one replica's story, oldest first, from the events real syncs of
  * the simulator wrote. One replica goes through every event type the contract names.
  */
-import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../functions/engine/plan.js';
-import { parseSettings } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
-import { runSync, type RunSummary } from '../functions/engine/sync.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import type { RunSummary } from '../functions/engine/sync.js';
 import { makeReplicas, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
-import { runQuery } from '../cli/query-command.js';
 import { toHistory } from '../cli/query/history.js';
-import { testDynamoClient, uniqueName } from './support/dynamodb.js';
+import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 
 const KEY = 'history-test-key-0d5e2a7c';
 const T0 = new Date('2025-01-06T09:00:00.000Z');
@@ -35,11 +29,9 @@ const XENA: SimReplica = {
 };
 
 describe('npm run query -- history', () => {
-  const endpoint = inject('dynamodbEndpoint');
   // Xena among a few others, so removing her is a small deletion the breaker allows.
   const sim = new TavusSimulator({ apiKey: KEY, replicas: [...makeReplicas(6, { seed: 11 }), XENA], pageSizeCap: 4 });
-  let client: DynamoDBClient;
-  let tables: TableNames;
+  let harness: SyncHarness;
   const runs: RunSummary[] = [];
 
   /**
@@ -47,17 +39,9 @@ describe('npm run query -- history', () => {
    * upstream; back, in error (restored); completed.
    */
   beforeAll(async () => {
-    client = testDynamoClient();
-    await sim.start();
-    tables = { replicas: uniqueName('h-replicas'), runs: uniqueName('h-runs'), events: uniqueName('h-events') };
-    await createMissingTables(client, tables);
-    const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-    const store = new ReplicaStore(client, tables);
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    harness = await startSyncHarness('h', sim, KEY);
     const sync = async (hours: number): Promise<void> => {
-      const summary = await runSync(settings, { store, apiKey: KEY, log, clock: () => new Date(at(hours)) }, { walkBudgetMs: 30_000 });
-      expect(summary.error, summary.error).toBeUndefined();
-      runs.push(summary);
+      runs.push(await harness.sync(new Date(at(hours))));
     };
     await sync(0);
     await sync(7);
@@ -72,17 +56,10 @@ describe('npm run query -- history', () => {
   });
 
   afterAll(async () => {
-    await sim.stop();
-    client.destroy();
+    await harness?.close();
   });
 
-  async function history(args: string[], terminal = false): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const where = ['--endpoint', endpoint, '--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events];
-    const code = await runQuery(['history', ...args, ...where], {}, { out: (text) => void (out += text), err: (text) => void (err += text), isTerminal: terminal });
-    return { code, out, err };
-  }
+  const history = (args: string[], terminal = false) => harness.query(['history', ...args], { isTerminal: terminal });
 
   it('tells the story oldest first, one JSON object per event with exactly the contract fields', async () => {
     const { code, out } = await history([XENA.replica_id, '--format', 'json']);
@@ -127,12 +104,11 @@ describe('npm run query -- history', () => {
     const { code, out, err } = await history(['rnobody99']);
     expect(code).toBe(1);
     expect(out).toBe('');
-    expect(err).toBe(`No replica rnobody99 in ${tables.replicas}: check the id (npm run query -- --all --name TEXT finds one by name).\n`);
+    expect(err).toBe(`No replica rnobody99 in ${harness.tables.replicas}: check the id (npm run query -- --all --name TEXT finds one by name).\n`);
   });
 
   it('says so, without failing, for a replica stored before the events table existed', async () => {
-    const documents = DynamoDBDocumentClient.from(client);
-    await documents.send(new PutCommand({ TableName: tables.replicas, Item: { replica_id: 'rold00001', status: 'completed', version: 1 } }));
+    await harness.documents.send(new PutCommand({ TableName: harness.tables.replicas, Item: { replica_id: 'rold00001', status: 'completed', version: 1 } }));
     const { code, err } = await history(['rold00001']);
     expect(code).toBe(0);
     expect(err).toMatch(/^Replica rold00001 has no recorded history/);

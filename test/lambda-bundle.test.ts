@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseSettings, rawSettingsFromEnv } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
+import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import type { TableNames } from '../functions/engine/tables.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/sync/shared-names.js';
@@ -21,6 +21,7 @@ import { BUNDLE_FILE } from '../lib/sync-function.js';
 import { buildApp } from './support/cdk-app.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub.js';
+import { createFreshTables, scanAll } from './support/tables.js';
 
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
 const KEY = 'sk-live-BUNDLETEST-4c1d9e77a0b2-never-log-me';
@@ -85,12 +86,6 @@ interface Invocation {
   stderr: string;
 }
 
-async function freshTables(): Promise<TableNames> {
-  const tables = { replicas: uniqueName('replicas'), runs: uniqueName('runs'), events: uniqueName('events') };
-  await createMissingTables(client, tables);
-  return tables;
-}
-
 /** Runs the bundle in its own Node process, one handler call per event, like one warm container. */
 async function invoke(tables: TableNames, secretArn: string, events: unknown[] = [SCHEDULED_EVENT], timeoutMs = 900_000): Promise<Invocation> {
   const resultFile = path.join(outdir, `result-${uniqueName('run')}.json`);
@@ -129,17 +124,8 @@ function fileURLPath(relative: string): string {
   return new URL(relative, import.meta.url).pathname;
 }
 
-async function scan(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  const key = (item: Record<string, unknown>) => `${String(item.replica_id ?? item.run_id)}|${String(item.event_key ?? '')}`;
-  return items.sort((a, b) => key(a).localeCompare(key(b)));
-}
+const freshTables = (): Promise<TableNames> => createFreshTables(client);
+const scan = (table: string): Promise<Record<string, unknown>[]> => scanAll(documents, table);
 
 /** A table's items without the attributes that say when or in which run. */
 async function comparable(table: string): Promise<Record<string, unknown>[]> {

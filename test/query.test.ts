@@ -2,19 +2,18 @@
  * `npm run query`: which DynamoDB read each filter becomes (pure), and what the command prints
  * against tables that real syncs of the simulator filled, on the shared DynamoDB Local.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSettings, SettingsError } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore, StoreError } from '../functions/engine/store.js';
-import { runSync } from '../functions/engine/sync.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import { SettingsError } from '../functions/engine/settings.js';
+import { StoreError } from '../functions/engine/store.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
 import { parseDateBound, parseFilters, type ReplicaFilters } from '../cli/query/filters.js';
 import { formatCsv, REPLICA_CSV_COLUMNS } from '../cli/query/format.js';
 import { planReplicaRead, type ReadPlan } from '../cli/query/plan.js';
-import { testDynamoClient, uniqueName } from './support/dynamodb.js';
+import { uniqueName } from './support/dynamodb.js';
+import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 
 const filters = (partial: Partial<ReplicaFilters> = {}): ReplicaFilters => ({ stuck: false, lifecycle: 'live', ...partial });
 const keyCondition = (plan: ReadPlan): string | undefined => (plan.operation === 'Query' ? plan.input.KeyConditionExpression : undefined);
@@ -177,43 +176,25 @@ const LIVE = ['rq0000f', 'rq0000a', 'rq0000b', 'rq0000c', 'rq0000d', 'rq0000e', 
 describe('npm run query against synced tables', () => {
   const endpoint = inject('dynamodbEndpoint');
   const sim = new TavusSimulator({ apiKey: KEY, replicas: ACCOUNT, pageSizeCap: 3 });
-  let client: DynamoDBClient;
-  let tables: TableNames;
+  let harness: SyncHarness;
 
   /**
    * Two syncs seven hours apart (stuck after 6h): in between Carmen's training stalls, Grace's
    * moves on, and Jonas is deleted upstream.
    */
   beforeAll(async () => {
-    client = testDynamoClient();
-    await sim.start();
-    tables = { replicas: uniqueName('q-replicas'), runs: uniqueName('q-runs'), events: uniqueName('q-events') };
-    await createMissingTables(client, tables);
-    const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-    const store = new ReplicaStore(client, tables);
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const sync = async (at: Date): Promise<void> => {
-      const summary = await runSync(settings, { store, apiKey: KEY, log, clock: () => at }, { walkBudgetMs: 30_000 });
-      expect(summary.error, summary.error).toBeUndefined();
-    };
-    await sync(T0);
+    harness = await startSyncHarness('q', sim, KEY);
+    await harness.sync(T0);
     sim.update('rq0000g', { training_progress: '60/100' });
     sim.remove('rq0000j');
-    await sync(new Date(T0.getTime() + 7 * HOUR));
+    await harness.sync(new Date(T0.getTime() + 7 * HOUR));
   });
 
   afterAll(async () => {
-    await sim.stop();
-    client.destroy();
+    await harness?.close();
   });
 
-  async function query(args: string[], terminal = false): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const where = ['--endpoint', endpoint, '--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events];
-    const code = await runQuery([...where, ...args], {}, { out: (text) => void (out += text), err: (text) => void (err += text), isTerminal: terminal });
-    return { code, out, err };
-  }
+  const query = (args: string[], terminal = false) => harness.query(args, { isTerminal: terminal });
 
   /** The replica ids a JSON-lines answer lists, in order. */
   async function ids(args: string[]): Promise<string[]> {
@@ -319,7 +300,7 @@ describe('npm run query against synced tables', () => {
 
   it('says how many replicas it found and how it read them on stderr, keeping stdout for the rows', async () => {
     const { out, err } = await query(['--deleted', '--format', 'csv']);
-    expect(err).toBe(`1 replica from ${tables.replicas} on ${endpoint}, read with a Scan.\n`);
+    expect(err).toBe(`1 replica from ${harness.tables.replicas} on ${endpoint}, read with a Scan.\n`);
     expect(out.split('\r\n')).toHaveLength(3);
   });
 
@@ -343,7 +324,7 @@ describe('npm run query against synced tables', () => {
   });
 
   it('needs no API key and ignores sync-only settings in the environment', async () => {
-    const code = await runQuery(['--endpoint', endpoint, '--table', tables.replicas, '--events-table', tables.events], {
+    const code = await runQuery(['--endpoint', endpoint, '--table', harness.tables.replicas, '--events-table', harness.tables.events], {
       MAX_DELETE_FRACTION: 'lots',
       STUCK_TRAINING_AFTER: 'soon',
     }, { out: () => {}, err: () => {}, isTerminal: false });
@@ -358,7 +339,7 @@ describe('npm run query against synced tables', () => {
 
   it('says which index is missing when a table predates it', async () => {
     const old = uniqueName('q-old');
-    await client.send(
+    await harness.client.send(
       new CreateTableCommand({
         TableName: old,
         BillingMode: 'PAY_PER_REQUEST',

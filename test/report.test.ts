@@ -5,19 +5,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSettings, SettingsError } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
-import { runSync } from '../functions/engine/sync.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import { SettingsError } from '../functions/engine/settings.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
-import { runQuery } from '../cli/query-command.js';
 import type { HistoryEntry } from '../cli/query/history.js';
 import { renderReportHtml } from '../cli/query/html.js';
 import { computeReport, formatDuration, formatReportText, percentile, trainingCycles, type Report } from '../cli/query/report.js';
-import { testDynamoClient, uniqueName } from './support/dynamodb.js';
+import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 
 const KEY = 'report-test-key-3c8d1f6a';
 const T0 = new Date('2025-01-06T09:00:00.000Z');
@@ -43,7 +37,6 @@ function replica(id: string, name: string, status: string, progress: string, typ
 const FAILED_LATER = 'Training failed: the training video is shorter than the required one minute.';
 
 describe('npm run query -- report against synced tables', () => {
-  const endpoint = inject('dynamodbEndpoint');
   const sim = new TavusSimulator({
     apiKey: KEY,
     pageSizeCap: 4,
@@ -59,8 +52,7 @@ describe('npm run query -- report against synced tables', () => {
       replica('rpj', 'Jonas - Studio', 'completed', '100/100'),
     ],
   });
-  let client: DynamoDBClient;
-  let tables: TableNames;
+  let harness: SyncHarness;
   const dir = mkdtempSync(path.join(tmpdir(), 'report-test-'));
 
   /**
@@ -70,17 +62,8 @@ describe('npm run query -- report against synced tables', () => {
    * stuck by +20h; Grace is deleted and comes back; Jonas is deleted for good.
    */
   beforeAll(async () => {
-    client = testDynamoClient();
-    await sim.start();
-    tables = { replicas: uniqueName('r-replicas'), runs: uniqueName('r-runs'), events: uniqueName('r-events') };
-    await createMissingTables(client, tables);
-    const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-    const store = new ReplicaStore(client, tables);
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const sync = async (ms: number): Promise<void> => {
-      const summary = await runSync(settings, { store, apiKey: KEY, log, clock: () => at(ms) }, { walkBudgetMs: 30_000 });
-      expect(summary.error, summary.error).toBeUndefined();
-    };
+    harness = await startSyncHarness('r', sim, KEY);
+    const sync = (ms: number) => harness.sync(at(ms));
     await sync(0);
     sim.update('rpb', { status: 'completed', training_progress: '100/100' });
     sim.update('rph', { training_progress: '60/100' });
@@ -99,23 +82,11 @@ describe('npm run query -- report against synced tables', () => {
   });
 
   afterAll(async () => {
-    await sim.stop();
-    client.destroy();
+    await harness?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function report(args: string[], now: Date): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const where = ['--endpoint', endpoint, '--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events];
-    const code = await runQuery(['report', ...args, ...where], {}, {
-      out: (text) => void (out += text),
-      err: (text) => void (err += text),
-      isTerminal: true,
-      now: () => now,
-    });
-    return { code, out, err };
-  }
+  const report = (args: string[], now: Date) => harness.query(['report', ...args], { isTerminal: true, now: () => now });
 
   const json = async (now: Date): Promise<Report> => JSON.parse((await report(['--format', 'json'], now)).out) as Report;
 

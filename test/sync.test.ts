@@ -2,16 +2,17 @@
  * runSync end to end against DynamoDB Local and the simulator over real HTTP: what lands in the
  * tables, what never does, and what the summary says. Each test gets its own tables.
  */
-import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { parseSettings, type RawSettings, type SyncSettings } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
+import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunOptions, type RunSummary } from '../functions/engine/sync.js';
 import { planSync } from '../functions/engine/plan.js';
 import { STUCK_INDEX, type TableNames } from '../functions/engine/tables.js';
-import { testDynamoClient, uniqueName } from './support/dynamodb.js';
+import { testDynamoClient } from './support/dynamodb.js';
+import { createFreshTables, scanAll } from './support/tables.js';
 
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
 const KEY = 'sk-live-SYNCTEST-9f27c1d0e4b3-do-not-print';
@@ -57,8 +58,7 @@ async function harness(replicas: SimReplica[] = makeReplicas(25), raw: RawSettin
   const sim = new TavusSimulator({ apiKey: KEY, replicas, pageSizeCap: 10 });
   sims.push(sim);
   await sim.start();
-  const tables = { replicas: uniqueName('replicas'), runs: uniqueName('runs'), events: uniqueName('events') };
-  await createMissingTables(client, tables);
+  const tables = await createFreshTables(client);
   const settings = parseSettings({
     apiUrl: sim.url,
     table: tables.replicas,
@@ -90,18 +90,6 @@ async function harness(replicas: SimReplica[] = makeReplicas(25), raw: RawSettin
     item: async (id) => (await scan('replicas')).find((item) => item.replica_id === id),
     events: async (id) => (await scan('events')).filter((event) => id === undefined || event.replica_id === id),
   };
-}
-
-async function scanAll(documents: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  const key = (item: Record<string, unknown>) => `${String(item.replica_id ?? item.run_id)}|${String(item.event_key ?? '')}`;
-  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** The replicas and events tables, which a run that changes nothing must leave exactly as they were. */

@@ -1,0 +1,208 @@
+/**
+ * One side of one scenario: the engine's sync or the naive baseline, against a running simulator
+ * and DynamoDB. It measures what only the syncing process can see (wall time, DynamoDB requests,
+ * items written, memory); the simulator's side (API requests, requests in flight) is counted by the
+ * caller. `bench/run.ts` runs each side in a fresh child process so memory figures do not mix.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseSettings } from '../functions/engine/settings.js';
+import { ReplicaStore, type WriteOutcome } from '../functions/engine/store.js';
+import { runSync, type RunOptions, type SyncLog } from '../functions/engine/sync.js';
+import type { ReplicaWrite } from '../functions/engine/plan.js';
+import type { TableNames } from '../functions/engine/tables.js';
+import type { WalkProgress } from '../functions/engine/walk.js';
+import { naiveSync } from './naive-sync.js';
+
+export interface SideJob {
+  side: 'ours' | 'naive';
+  apiUrl: string;
+  apiKey: string;
+  dynamodbEndpoint: string;
+  /** Ours uses all three; the naive sync only `replicas`. */
+  tables: TableNames;
+  /** The walk's time budget for ours: the Lambda timeout less the stack's margin. */
+  walkBudgetMs: number;
+  api?: RunOptions['api'];
+}
+
+export interface SideMeasure {
+  status: string;
+  error?: string;
+  /** performance.now() around the sync call only: no process start, no module loading. */
+  wallMs: number;
+  pages: number;
+  fetched: number;
+  dynamoRequests: number;
+  /** Replica items written. */
+  itemsWritten: number;
+  /** Event items written beside them (ours only): they cost write units too. */
+  eventsWritten: number;
+  /** Mean size of a written replica item in DynamoDB's measure (names + values), in bytes. */
+  meanItemBytes: number;
+  retries: number;
+  /** The adaptive limit's lowest value, as the retry log reported it (ours only). */
+  lowestLimit?: number;
+  /** process.resourceUsage().maxRSS of the process that ran the side, in MB. */
+  maxRssMb: number;
+  /** Resident set size just before the sync started (modules loaded), in MB. */
+  startRssMb: number;
+  /** The highest heapUsed seen by a 25 ms sampler during the sync, in MB. */
+  peakHeapMb: number;
+  /** When each phase ended, in ms from the start of the sync (ours only): where the time went. */
+  phases?: Phases;
+}
+
+export interface Phases {
+  lease: number;
+  scan: number;
+  walk: number;
+  /** The plan is made: the writes start. */
+  plan: number;
+  writes: number;
+}
+
+/** Counts what the writes carry, so the cost note can price events and item sizes too. */
+class CountingStore extends ReplicaStore {
+  events = 0;
+  items = 0;
+  bytes = 0;
+  readonly phases: Phases = { lease: 0, scan: 0, walk: 0, plan: 0, writes: 0 };
+  private readonly started = performance.now();
+
+  mark(phase: keyof Phases): void {
+    this.phases[phase] = Math.round(performance.now() - this.started);
+  }
+
+  override async acquireLease(...args: Parameters<ReplicaStore['acquireLease']>): Promise<boolean> {
+    const leased = await super.acquireLease(...args);
+    this.mark('lease');
+    return leased;
+  }
+
+  override async loadReplicas(segments?: number): Promise<Awaited<ReturnType<ReplicaStore['loadReplicas']>>> {
+    const state = await super.loadReplicas(segments);
+    this.mark('scan');
+    return state;
+  }
+
+  override async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
+    // The first call comes right after the plan; a second one (deletions) extends the writes.
+    if (this.phases.plan === 0) this.mark('plan');
+    for (const write of writes) {
+      this.events += write.events.length;
+      if (write.kind === 'put') {
+        this.items += 1;
+        this.bytes += dynamoItemSize(write.item);
+      }
+    }
+    const outcome = await super.applyWrites(writes);
+    this.mark('writes');
+    return outcome;
+  }
+}
+
+export async function runSide(job: SideJob): Promise<SideMeasure> {
+  const client = new DynamoDBClient({
+    endpoint: job.dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
+  const startRssMb = mb(process.memoryUsage.rss());
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 25);
+  const started = performance.now();
+  try {
+    const measured = job.side === 'ours' ? await runOurs(job, client) : await runNaive(job, client);
+    const wallMs = Math.round(performance.now() - started);
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    return {
+      ...measured,
+      wallMs,
+      startRssMb,
+      peakHeapMb: mb(peakHeap),
+      maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
+    };
+  } finally {
+    clearInterval(sampler);
+    client.destroy();
+  }
+}
+
+type Measured = Omit<SideMeasure, 'wallMs' | 'maxRssMb' | 'startRssMb' | 'peakHeapMb'>;
+
+async function runOurs(job: SideJob, client: DynamoDBClient): Promise<Measured> {
+  const settings = parseSettings({
+    apiUrl: job.apiUrl,
+    table: job.tables.replicas,
+    runsTable: job.tables.runs,
+    eventsTable: job.tables.events,
+  });
+  const store = new CountingStore(client, settings.tables);
+  let lowestLimit: number | undefined;
+  const log: SyncLog = {
+    info: () => {},
+    warn: (_message, fields) => {
+      if (typeof fields?.concurrency === 'number') lowestLimit = Math.min(lowestLimit ?? Infinity, fields.concurrency);
+    },
+    error: () => {},
+  };
+  const onProgress = (progress: WalkProgress): void => {
+    if (progress.pagesDone >= progress.pagesExpected) store.mark('walk');
+  };
+  const summary = await runSync(settings, { store, apiKey: job.apiKey, log, onProgress }, { walkBudgetMs: job.walkBudgetMs, api: job.api });
+  return {
+    status: summary.status,
+    ...(summary.error ? { error: summary.error } : {}),
+    pages: summary.pages,
+    fetched: summary.fetched,
+    dynamoRequests: store.requests,
+    itemsWritten: summary.written,
+    eventsWritten: store.events,
+    meanItemBytes: store.items === 0 ? 0 : Math.round(store.bytes / store.items),
+    retries: summary.retries,
+    phases: store.phases,
+    ...(lowestLimit === undefined ? {} : { lowestLimit }),
+  };
+}
+
+async function runNaive(job: SideJob, client: DynamoDBClient): Promise<Measured> {
+  try {
+    const result = await naiveSync({ apiUrl: job.apiUrl, apiKey: job.apiKey, client, table: job.tables.replicas });
+    return { status: 'succeeded', ...result, itemsWritten: result.written, eventsWritten: 0, meanItemBytes: 0, retries: 0 };
+  } catch (error) {
+    return {
+      status: 'failed',
+      error: (error as Error).message,
+      pages: 0,
+      fetched: 0,
+      dynamoRequests: 0,
+      itemsWritten: 0,
+      eventsWritten: 0,
+      meanItemBytes: 0,
+      retries: 0,
+    };
+  }
+}
+
+/**
+ * An item's size as DynamoDB bills it: UTF-8 lengths of attribute names and string values,
+ * numbers at about one byte per two digits plus one, booleans and nulls one byte, plus 3 bytes per
+ * map or list. Close enough to price reads and writes; DynamoDB rounds up per 1 KB / 4 KB anyway.
+ */
+export function dynamoItemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
+  if (typeof value === 'boolean' || value === null || value === undefined) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, entry) => sum + valueSize(entry) + 1, 0);
+  if (typeof value === 'object') return 3 + dynamoItemSize(value as Record<string, unknown>);
+  return 0;
+}

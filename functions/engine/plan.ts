@@ -80,14 +80,11 @@ export interface Plan {
   breaker?: { wouldDelete: number; liveInScope: number; maxDeleteFraction: number };
 }
 
-export interface PlanInput {
-  /** Distinct replicas the API returned (the walk plus confirming lookups). */
-  seen: Map<string, ApiRow>;
+/** What every decision of one run shares. */
+export interface PlanContext {
   /** The table's current state (the projection the sync reads). */
   stored: Map<string, StoredReplica>;
   scope?: ReplicaType;
-  /** Replicas confirmed gone upstream; undefined when this run may not delete anything. */
-  confirmedGone?: Set<string>;
   now: Date;
   stuckAfterMs: number;
   maxDeleteFraction: number;
@@ -95,10 +92,17 @@ export interface PlanInput {
   eventTtlDays?: number;
 }
 
+export interface PlanInput extends PlanContext {
+  /** Distinct replicas the API returned (the walk plus confirming lookups). */
+  seen: Map<string, ApiRow>;
+  /** Replicas confirmed gone upstream; undefined when this run may not delete anything. */
+  confirmedGone?: Set<string>;
+}
+
 /** Deletions only ever touch live replicas of the synced type that the walk did not return. */
 export function deletionCandidates(
   stored: Map<string, StoredReplica>,
-  seen: Map<string, ApiRow>,
+  seen: { has(replicaId: string): boolean },
   scope?: ReplicaType,
 ): string[] {
   const candidates: string[] = [];
@@ -110,33 +114,55 @@ export function deletionCandidates(
   return candidates;
 }
 
+/** The whole plan of a run: its upserts, then its deletions (the engine runs the two halves apart). */
 export function planSync(input: PlanInput): Plan {
-  const at = input.now.toISOString();
-  const expiresAt =
-    input.eventTtlDays === undefined ? undefined : Math.floor(input.now.getTime() / 1000) + input.eventTtlDays * 86_400;
-  const counts: PlanCounts = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    restored: 0,
-    deleted: 0,
-    stuck: 0,
-    inError: 0,
-    newlyInError: 0,
+  const upserts = planUpserts(input.seen.values(), input);
+  const deletions = planDeletions(input.seen, input.confirmedGone, input);
+  return {
+    writes: [...upserts.writes, ...deletions.writes],
+    counts: addCounts(upserts.counts, deletions.counts),
+    ...(deletions.breaker ? { breaker: deletions.breaker } : {}),
   };
-  const writes: ReplicaWrite[] = [];
-  const event = (replicaId: string, version: number, type: EventType, from: unknown, to: unknown): ReplicaEvent => ({
+}
+
+export function emptyCounts(): PlanCounts {
+  return { created: 0, updated: 0, unchanged: 0, restored: 0, deleted: 0, stuck: 0, inError: 0, newlyInError: 0 };
+}
+
+export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
+  const sum = emptyCounts();
+  for (const key of Object.keys(sum) as Array<keyof PlanCounts>) sum[key] = a[key] + b[key];
+  return sum;
+}
+
+/** Events of one run: same time, same run id, same expiry. */
+function eventMaker(context: PlanContext) {
+  const at = context.now.toISOString();
+  const expiresAt =
+    context.eventTtlDays === undefined ? undefined : Math.floor(context.now.getTime() / 1000) + context.eventTtlDays * 86_400;
+  return (replicaId: string, version: number, type: EventType, from: unknown, to: unknown): ReplicaEvent => ({
     replica_id: replicaId,
     event_key: `${String(version).padStart(10, '0')}#${type}`,
     at,
     type,
     from: typeof from === 'string' ? from : null,
     to: typeof to === 'string' ? to : null,
-    run_id: input.runId,
+    run_id: context.runId,
     ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
   });
+}
 
-  for (const row of input.seen.values()) {
+/**
+ * Writes for replicas the API returned: any slice of them, so a large walk can be planned and
+ * written a few thousand at a time instead of holding every item at once.
+ */
+export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { writes: ReplicaWrite[]; counts: PlanCounts } {
+  const at = input.now.toISOString();
+  const counts = emptyCounts();
+  const writes: ReplicaWrite[] = [];
+  const event = eventMaker(input);
+
+  for (const row of rows) {
     const before = input.stored.get(row.replica_id);
     const fields = apiFields(row);
     const hash = contentHash(fields);
@@ -200,14 +226,28 @@ export function planSync(input: PlanInput): Plan {
     });
   }
 
-  // Replicas in scope that were neither returned nor confirmed gone stay as they are.
-  const gone = input.confirmedGone ?? new Set<string>();
+  return { writes, counts };
+}
+
+/**
+ * Deletions, and the flags of live replicas the API did not return: those confirmed gone are
+ * marked deleted (unless the breaker holds them all back); the rest stay as they are.
+ */
+export function planDeletions(
+  seen: { has(replicaId: string): boolean },
+  confirmedGone: Set<string> | undefined,
+  input: PlanContext,
+): { writes: ReplicaWrite[]; counts: PlanCounts; breaker?: Plan['breaker'] } {
+  const at = input.now.toISOString();
+  const counts = emptyCounts();
+  const event = eventMaker(input);
+  const gone = confirmedGone ?? new Set<string>();
   let liveInScope = 0;
   const deletions: ReplicaWrite[] = [];
   for (const replica of input.stored.values()) {
     if (replica.deleted_at !== undefined || !inScope(replica, input.scope)) continue;
     liveInScope += 1;
-    if (input.seen.has(replica.replica_id)) continue;
+    if (seen.has(replica.replica_id)) continue;
     if (gone.has(replica.replica_id)) {
       const version = replica.version + 1;
       const events = [event(replica.replica_id, version, 'deleted', 'live', 'deleted')];
@@ -237,13 +277,13 @@ export function planSync(input: PlanInput): Plan {
       if (replica.status === 'error') counts.inError += 1;
     }
     return {
-      writes,
+      writes: [],
       counts,
       breaker: { wouldDelete: deletions.length, liveInScope, maxDeleteFraction: input.maxDeleteFraction },
     };
   }
   counts.deleted = deletions.length;
-  return { writes: [...writes, ...deletions], counts };
+  return { writes: deletions, counts };
 }
 
 /**

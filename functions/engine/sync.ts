@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { deletionCandidates, planSync, type Plan } from './plan.js';
-import type { StoredReplica } from './replica.js';
+import { addCounts, deletionCandidates, emptyCounts, planDeletions, planUpserts, type PlanContext, type PlanCounts } from './plan.js';
+import type { ApiRow, StoredReplica } from './replica.js';
 import type { SyncSettings } from './settings.js';
-import type { ReplicaStore } from './store.js';
+import type { ReplicaStore, WriteOutcome } from './store.js';
 import { TavusApi } from './tavus-api.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './walk.js';
 
@@ -141,29 +141,27 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
     summary.fetched = walk.rows.size;
     summary.retries = api.retries;
 
-    const plan = planSync({
-      seen: walk.rows,
+    const context: PlanContext = {
       stored,
       scope: settings.replicaType,
-      confirmedGone,
       now: clock(),
       stuckAfterMs: settings.stuckAfterMs,
       maxDeleteFraction: settings.maxDeleteFraction,
       runId: summary.run_id,
       eventTtlDays: settings.eventTtlDays,
-    });
+    };
+    const outcome = await writeUpserts(store, walk.rows, context);
+    const plan = planDeletions(outcome.seen, confirmedGone, context);
     // Deletions go last, and only when every other write landed: a failed run deletes nothing.
-    const outcome = await store.applyWrites(plan.writes.filter((write) => write.kind === 'put'));
-    const deletions = plan.writes.filter((write) => write.kind === 'mark-deleted');
-    if (outcome.conflicts.length === 0 && deletions.length > 0) {
-      const deleted = await store.applyWrites(deletions);
+    if (outcome.conflicts.length === 0 && plan.writes.length > 0) {
+      const deleted = await store.applyWrites(plan.writes);
       plan.counts.deleted = deleted.written;
       outcome.written += deleted.written;
       outcome.conflicts.push(...deleted.conflicts);
-    } else if (deletions.length > 0) {
+    } else {
       plan.counts.deleted = 0;
     }
-    applyCounts(summary, plan, outcome.written);
+    applyCounts(summary, addCounts(outcome.counts, plan.counts), outcome.written);
 
     if (plan.breaker) {
       const { wouldDelete, liveInScope, maxDeleteFraction } = plan.breaker;
@@ -215,8 +213,39 @@ async function confirmDeletions(
   return new Set(candidates.filter((id) => !stillThere.has(id)));
 }
 
-function applyCounts(summary: RunSummary, plan: Plan, written: number): void {
-  const { counts } = plan;
+/** Replicas planned and written per slice: bounds the items held at once on a large walk. */
+const UPSERT_SLICE = 2_000;
+
+/**
+ * Plans and writes the returned replicas a slice at a time, letting go of each slice's rows once
+ * written: a 100,000-replica first sync never holds every new item beside every row.
+ */
+async function writeUpserts(
+  store: ReplicaStore,
+  rows: Map<string, ApiRow>,
+  context: PlanContext,
+): Promise<WriteOutcome & { counts: PlanCounts; seen: Set<string> }> {
+  const seen = new Set(rows.keys());
+  const result = { written: 0, conflicts: [] as string[], counts: emptyCounts(), seen };
+  let slice: ApiRow[] = [];
+  const flush = async (): Promise<void> => {
+    const part = planUpserts(slice, context);
+    slice = [];
+    const outcome = await store.applyWrites(part.writes);
+    result.written += outcome.written;
+    result.conflicts.push(...outcome.conflicts);
+    result.counts = addCounts(result.counts, part.counts);
+  };
+  for (const [id, row] of rows) {
+    slice.push(row);
+    rows.delete(id);
+    if (slice.length >= UPSERT_SLICE) await flush();
+  }
+  if (slice.length > 0) await flush();
+  return result;
+}
+
+function applyCounts(summary: RunSummary, counts: PlanCounts, written: number): void {
   Object.assign(summary, {
     created: counts.created,
     updated: counts.updated,

@@ -4,6 +4,7 @@ import { StoreError } from '../functions/engine/store.js';
 import { demoCommand } from './demo.js';
 import { redactor } from './output.js';
 import { queryCommand } from './query-command.js';
+import { simulatorCommand } from './simulator-command.js';
 import { syncCommand } from './sync-command.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -12,9 +13,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sync: syncCommand,
   query: queryCommand,
   demo: demoCommand,
+  simulator: simulatorCommand,
 };
 
-const USAGE = 'Usage: replica-sync <sync|query|demo> [flags]; add --help after a command for its flags.';
+const USAGE = 'Usage: replica-sync <sync|query|demo|simulator> [flags]; add --help after a command for its flags.';
 
 /** Dispatches to a command and turns expected failures into one sentence and an exit code. */
 export async function runCli(argv: string[]): Promise<number> {

@@ -115,8 +115,8 @@ export class TavusSimulator {
     this.latencyMs = options.latencyMs ?? 0;
   }
 
-  /** Listens on a free port of 127.0.0.1 and resolves the base URL. */
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1 (a free port unless one is given) and resolves the base URL. */
+  async start(port = 0): Promise<string> {
     if (this.#url) return this.#url;
     const server = createServer((req, res) => void this.#handle(req, res));
     // Longer than any client's idle-socket reuse window: otherwise a keep-alive socket the server
@@ -124,14 +124,13 @@ export class TavusSimulator {
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(port, '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
-    const { port } = server.address() as AddressInfo;
     this.#server = server;
-    this.#url = `http://127.0.0.1:${port}`;
+    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.#url;
   }
 

@@ -124,6 +124,7 @@ describe('replica-sync CLI', () => {
     [['sync', '--create-tables'], { TAVUS_API_KEY: API_KEY }, /--create-tables only works with --local or --endpoint/],
     [['sync', '--local', '--endpoint', 'http://127.0.0.1:1'], { TAVUS_API_KEY: API_KEY }, /pass one of them/],
     [['frobnicate'], {}, /Unknown command "frobnicate"/],
+    [['simulator', '--replicas', 'many'], {}, /--replicas must be a whole number/],
   ])('rejects bad input %j with one sentence and exit 2', async (args, env, sentence) => {
     const run = await cli(args, env as Record<string, string>);
     expect(run.code).toBe(2);
@@ -165,6 +166,30 @@ describe('replica-sync CLI', () => {
     expect(run.stdout).toMatch(/deleted\s+1\n/);
     expect(run.stdout).toMatch(/stuck\s+1\n/);
     for (const type of ['created', 'deleted', 'stuck', 'status_changed']) expect(run.stdout).toContain(type);
+  });
+
+  it('serves the simulator for people until Ctrl-C, with the key it prints', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(TSX, [CLI, 'simulator', '--port', String(port), '--replicas', '12'], {
+      cwd: ROOT,
+      env: { ...process.env, TAVUS_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Ctrl-C')) resolve();
+      });
+      child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
+    });
+    const key = /TAVUS_API_KEY=(\S+)/.exec(stdout)?.[1];
+    const response = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100`, { headers: { 'x-api-key': key ?? '' } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { total_count: number }).total_count).toBe(12);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 
   it('with --local keeps its data under .data/ so a second run sees the first', async () => {

@@ -1,0 +1,60 @@
+import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
+import { parsePositiveInteger, SettingsError } from '../functions/engine/settings.js';
+import { parseFlags } from './args.js';
+
+const HELP = `Usage: npm run simulator -- [--replicas N] [--port P] [--page-size-cap N] [--latency-ms N]
+
+Serves a simulated Tavus account (GET /v2/replicas) on 127.0.0.1 until Ctrl-C, so the sync and the
+query command can be tried by hand without a Tavus key. The API key it accepts is TAVUS_API_KEY if
+set, else "local-simulator-key".`;
+
+/** `npm run simulator`: the test suite's Tavus simulator, served for people. */
+export async function simulatorCommand(args: string[], env = process.env): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      replicas: { type: 'string' },
+      port: { type: 'string' },
+      'page-size-cap': { type: 'string' },
+      'latency-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    'simulator',
+  );
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const count = parsePositiveInteger(values.replicas ?? '250', '--replicas');
+  const port = values.port === undefined ? 8787 : parsePositiveInteger(values.port, '--port');
+  if (port > 65_535) throw new SettingsError(`--port must be a TCP port from 1 to 65535, not "${values.port}".`);
+  const apiKey = env.TAVUS_API_KEY?.trim() || 'local-simulator-key';
+  const simulator = new TavusSimulator({
+    apiKey,
+    replicas: makeReplicas(count, { seed: 7 }),
+    pageSizeCap: parsePositiveInteger(values['page-size-cap'] ?? '100', '--page-size-cap'),
+    latencyMs: values['latency-ms'] === undefined ? 0 : parsePositiveInteger(values['latency-ms'], '--latency-ms'),
+  });
+  let url: string;
+  try {
+    url = await simulator.start(port);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      throw new SettingsError(`Port ${port} is already in use: pick another with --port.`);
+    }
+    throw error;
+  }
+  const fromEnv = Boolean(env.TAVUS_API_KEY?.trim());
+  process.stdout.write(
+    `Simulated Tavus API with ${count} replicas at ${url}, accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
+      `Try, in another shell:\n` +
+      `  TAVUS_API_KEY=${fromEnv ? '...' : apiKey} npm run sync -- --local --api-url ${url}\n` +
+      `Ctrl-C stops it.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await simulator.stop();
+  return 0;
+}

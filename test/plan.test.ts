@@ -1,6 +1,6 @@
 /** The pure decisions of plan.ts: what is created, changed, restored, deleted and stuck, and which events say so. */
 import { describe, expect, it } from 'vitest';
-import { deletionCandidates, planSync, stuckSinceFor, type Plan, type PlanInput, type ReplicaWrite } from '../functions/engine/plan.js';
+import { deletionCandidates, isSettled, planSettled, planSync, stuckSinceFor, type Plan, type PlanInput, type ReplicaWrite } from '../functions/engine/plan.js';
 import { STORED_REPLICA_PROJECTION, type ApiRow, type StoredReplica } from '../functions/engine/replica.js';
 
 const HOUR = 3_600_000;
@@ -356,5 +356,26 @@ describe('event keys', () => {
     expect(plan([row('a')], new Map()).writes[0]?.events[0]).not.toHaveProperty('expires_at');
     const expiring = plan([row('a')], new Map(), { eventTtlDays: 30 }).writes[0]?.events[0];
     expect(expiring?.expires_at).toBe(T0.getTime() / 1000 + 30 * 86_400);
+  });
+});
+
+describe('settled replicas (rows the walk may drop as they arrive)', () => {
+  const stored = synced([row('done'), row('failed', { status: 'error' }), row('training', { status: 'started', training_progress: '5/100' })]);
+
+  it('are exactly the stored, live, unchanged replicas that are not training and not stuck', () => {
+    expect(isSettled(row('done'), stored.get('done'))).toBe(true);
+    expect(isSettled(row('failed', { status: 'error' }), stored.get('failed'))).toBe(true);
+    expect(isSettled(row('done', { replica_name: 'Renamed' }), stored.get('done'))).toBe(false);
+    expect(isSettled(row('training', { status: 'started', training_progress: '5/100' }), stored.get('training'))).toBe(false);
+    expect(isSettled(row('new'), undefined)).toBe(false);
+    expect(isSettled(row('done'), { ...stored.get('done')!, deleted_at: T0.toISOString() })).toBe(false);
+  });
+
+  it('count as unchanged, and in error when their stored status is error, exactly as the full plan counts them', () => {
+    const counts = planSettled(['done', 'failed'], stored);
+    expect(counts).toMatchObject({ unchanged: 2, inError: 1, created: 0, updated: 0, stuck: 0, newlyInError: 0 });
+    const full = plan([row('done'), row('failed', { status: 'error' })], stored, { now: at(1) }).counts;
+    expect(full.unchanged).toBe(counts.unchanged);
+    expect(full.inError).toBe(counts.inError);
   });
 });

@@ -135,6 +135,31 @@ export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
   return sum;
 }
 
+/**
+ * A returned row that needs no write now or at any clock reading this run: stored, live, not
+ * stuck, not training (so it cannot become stuck), and its API fields unchanged. The walk may drop
+ * such rows as they arrive and keep only their ids; `planSettled` counts them.
+ */
+export function isSettled(row: ApiRow, before: StoredReplica | undefined): boolean {
+  return (
+    before !== undefined &&
+    before.deleted_at === undefined &&
+    before.stuck_since === undefined &&
+    before.status !== 'started' &&
+    before.content_hash === contentHash(apiFields(row))
+  );
+}
+
+/** Counts for settled replicas, from their stored state: each is unchanged; some are in error. */
+export function planSettled(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
+  const counts = emptyCounts();
+  for (const id of ids) {
+    counts.unchanged += 1;
+    if (stored.get(id)?.status === 'error') counts.inError += 1;
+  }
+  return counts;
+}
+
 /** Events of one run: same time, same run id, same expiry. */
 function eventMaker(context: PlanContext) {
   const at = context.now.toISOString();

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { addCounts, deletionCandidates, emptyCounts, planDeletions, planUpserts, type PlanContext, type PlanCounts } from './plan.js';
+import {
+  addCounts,
+  deletionCandidates,
+  emptyCounts,
+  isSettled,
+  planDeletions,
+  planSettled,
+  planUpserts,
+  type PlanContext,
+  type PlanCounts,
+} from './plan.js';
 import type { ApiRow, StoredReplica } from './replica.js';
 import type { SyncSettings } from './settings.js';
 import type { ReplicaStore, WriteOutcome } from './store.js';
@@ -127,18 +137,22 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
   });
 
   try {
+    // The table is read while the walk runs (a Scan is much faster than the walk); once it is in,
+    // rows that need nothing are dropped as they arrive and only their ids kept.
+    let loaded: Map<string, StoredReplica> | undefined;
     const [walk, stored] = await Promise.all([
       walkReplicas(api, limiter, {
         replicaType: settings.replicaType,
         maxConcurrency: settings.maxConcurrency,
         onProgress: deps.onProgress,
+        retain: (row) => loaded === undefined || !isSettled(row, loaded.get(row.replica_id)),
       }),
-      store.loadReplicas(),
+      store.loadReplicas().then((state) => (loaded = state)),
     ]);
     summary.pages = walk.pages;
 
     const confirmedGone = await confirmDeletions(api, walk, stored, settings, summary);
-    summary.fetched = walk.rows.size;
+    summary.fetched = walk.seen.size;
     summary.retries = api.retries;
 
     const context: PlanContext = {
@@ -150,8 +164,10 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
       runId: summary.run_id,
       eventTtlDays: settings.eventTtlDays,
     };
+    const settled = [...walk.seen].filter((id) => !walk.rows.has(id));
     const outcome = await writeUpserts(store, walk.rows, context);
-    const plan = planDeletions(outcome.seen, confirmedGone, context);
+    outcome.counts = addCounts(outcome.counts, planSettled(settled, stored));
+    const plan = planDeletions(walk.seen, confirmedGone, context);
     // Deletions go last, and only when every other write landed: a failed run deletes nothing.
     if (outcome.conflicts.length === 0 && plan.writes.length > 0) {
       const deleted = await store.applyWrites(plan.writes);
@@ -199,15 +215,18 @@ async function confirmDeletions(
 ): Promise<Set<string> | undefined> {
   if (!walk.accountedFor) {
     summary.warnings.push(
-      `The walk saw ${walk.rows.size} distinct replicas but the API counts ${walk.finalTotalCount}, so no replica was marked deleted this run; the next run checks again.`,
+      `The walk saw ${walk.seen.size} distinct replicas but the API counts ${walk.finalTotalCount}, so no replica was marked deleted this run; the next run checks again.`,
     );
     return undefined;
   }
-  const candidates = deletionCandidates(stored, walk.rows, settings.replicaType);
+  const candidates = deletionCandidates(stored, walk.seen, settings.replicaType);
   if (candidates.length === 0) return new Set();
   const found = await api.lookup(candidates);
   for (const row of found) {
-    if (settings.replicaType === undefined || row.replica_type === settings.replicaType) walk.rows.set(row.replica_id, row);
+    if (settings.replicaType === undefined || row.replica_type === settings.replicaType) {
+      walk.rows.set(row.replica_id, row);
+      walk.seen.add(row.replica_id);
+    }
   }
   const stillThere = new Set(found.map((row) => row.replica_id));
   return new Set(candidates.filter((id) => !stillThere.has(id)));
@@ -224,9 +243,8 @@ async function writeUpserts(
   store: ReplicaStore,
   rows: Map<string, ApiRow>,
   context: PlanContext,
-): Promise<WriteOutcome & { counts: PlanCounts; seen: Set<string> }> {
-  const seen = new Set(rows.keys());
-  const result = { written: 0, conflicts: [] as string[], counts: emptyCounts(), seen };
+): Promise<WriteOutcome & { counts: PlanCounts }> {
+  const result = { written: 0, conflicts: [] as string[], counts: emptyCounts() };
   let slice: ApiRow[] = [];
   const flush = async (): Promise<void> => {
     const part = planUpserts(slice, context);

@@ -18,10 +18,17 @@ export interface WalkOptions {
   /** Page requests in flight at most (page 1 always goes alone: it sizes the walk). */
   maxConcurrency: number;
   onProgress?: (progress: WalkProgress) => void;
+  /**
+   * Whether to keep a row's data; a row not kept still counts as seen. Lets the engine drop rows
+   * it already knows are unchanged, so a resync of 100,000 does not hold every row in memory.
+   */
+  retain?: (row: ApiRow) => boolean;
 }
 
 export interface WalkResult {
-  /** Distinct replicas by id; a replica on two pages (the list shifted) keeps its later row. */
+  /** Every distinct replica id the walk returned. */
+  seen: Set<string>;
+  /** The kept rows by id; a replica on two pages (the list shifted) keeps its later row. */
   rows: Map<string, ApiRow>;
   pages: number;
   /** total_count of the last page answered: the freshest count of the list. */
@@ -42,6 +49,7 @@ export async function walkReplicas(
   options: WalkOptions,
 ): Promise<WalkResult> {
   const rows = new Map<string, ApiRow>();
+  const seen = new Set<string>();
   let pages = 0;
   let finalTotalCount = 0;
   let pagesExpected = 1;
@@ -52,10 +60,12 @@ export async function walkReplicas(
     finalTotalCount = page.totalCount;
     let fresh = 0;
     for (const row of page.rows) {
-      if (!rows.has(row.replica_id)) fresh += 1;
-      rows.set(row.replica_id, row);
+      if (!seen.has(row.replica_id)) fresh += 1;
+      seen.add(row.replica_id);
+      if (options.retain === undefined || options.retain(row)) rows.set(row.replica_id, row);
+      else rows.delete(row.replica_id);
     }
-    options.onProgress?.({ pagesDone: pages, pagesExpected: Math.max(pagesExpected, pages), replicasSeen: rows.size });
+    options.onProgress?.({ pagesDone: pages, pagesExpected: Math.max(pagesExpected, pages), replicasSeen: seen.size });
     return fresh;
   };
 
@@ -64,7 +74,7 @@ export async function walkReplicas(
   if (pageSize > 0 && first.totalCount > pageSize) pagesExpected = Math.ceil(first.totalCount / pageSize);
   take(first);
 
-  if (pageSize > 0 && rows.size < first.totalCount) {
+  if (pageSize > 0 && seen.size < first.totalCount) {
     const remaining = Array.from({ length: pagesExpected - 1 }, (_, index) => index + 2);
     await limiter.runAll(remaining, async (page) => {
       take(await source.listPage(page, options.replicaType));
@@ -72,7 +82,7 @@ export async function walkReplicas(
 
     // The list grew during the walk, or the pages shifted: keep going while something new comes.
     let next = pagesExpected + 1;
-    while (rows.size < finalTotalCount) {
+    while (seen.size < finalTotalCount) {
       pagesExpected = Math.max(pagesExpected, next);
       const page = await source.listPage(next, options.replicaType);
       if (take(page) === 0) break;
@@ -80,7 +90,7 @@ export async function walkReplicas(
     }
   }
 
-  return { rows, pages, finalTotalCount, accountedFor: rows.size >= finalTotalCount };
+  return { seen, rows, pages, finalTotalCount, accountedFor: seen.size >= finalTotalCount };
 }
 
 /**

@@ -21,8 +21,8 @@ export const BUNDLE_FILE = 'index.mjs';
 
 /**
  * Memory and timeout. 1024 MB: a run holds the whole account in memory twice over (the walk's rows
- * and the stored state); the benchmark measured 248 MB peak for a 100,000-replica first sync and
- * 274 MB for its resync (docs/performance.md), so this leaves more than 3x headroom;
+ * and the stored state); the benchmark measured 232 MB peak for a 100,000-replica first sync and
+ * 262 MB for its resync (docs/performance.md), so this leaves more than 3x headroom;
  * Lambda also scales CPU with memory, and the walk's JSON parsing and the plan are CPU-bound.
  * 15 minutes, Lambda's maximum: a run's length grows with the account and the API's pace
  * (latency, 429 back-off), and the walk budget (see functions/sync/handler.ts) already stops a

@@ -176,20 +176,25 @@ describe('replica-sync CLI', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    let stdout = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('Ctrl-C')) resolve();
+    try {
+      let stdout = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('Ctrl-C')) resolve();
+        });
+        child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
       });
-      child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
-    });
-    const key = /TAVUS_API_KEY=(\S+)/.exec(stdout)?.[1];
-    const response = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100`, { headers: { 'x-api-key': key ?? '' } });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { total_count: number }).total_count).toBe(12);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+      const key = /TAVUS_API_KEY=(\S+)/.exec(stdout)?.[1];
+      const response = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100`, { headers: { 'x-api-key': key ?? '' } });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { total_count: number }).total_count).toBe(12);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      // A failed assertion must not leave the server running after the suite.
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
   });
 
   it('with --local keeps its data under .data/ so a second run sees the first', async () => {

@@ -1,5 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SettingsError, type RawSettings } from '../functions/engine/settings.js';
+import {
+  ENVIRONMENT_VARIABLES,
+  parseSettings,
+  rawSettingsFromEnv,
+  SettingsError,
+  type RawSettings,
+  type SyncSettings,
+} from '../functions/engine/settings.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -33,6 +40,27 @@ export const FLAG_FOR_SETTING: Partial<Record<keyof RawSettings, string>> = {
   stuckAfter: '--stuck-after',
   maxDeleteFraction: '--max-delete-fraction',
 };
+
+/**
+ * Flags over environment variables over defaults, validated once; an error names what the user
+ * typed (the flag, or the variable). `keys` limits which settings are read: a query needs only the
+ * table names, and an unrelated bad variable must not stop it.
+ */
+export function settingsFrom(
+  fromFlags: RawSettings,
+  env: NodeJS.ProcessEnv,
+  keys: ReadonlyArray<keyof RawSettings> = Object.keys(ENVIRONMENT_VARIABLES) as Array<keyof RawSettings>,
+): SyncSettings {
+  const fromEnv = rawSettingsFromEnv(env);
+  const raw: RawSettings = {};
+  for (const key of keys) {
+    const value = fromFlags[key] ?? fromEnv[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  return parseSettings(raw, (key) =>
+    fromFlags[key] !== undefined ? (FLAG_FOR_SETTING[key] ?? key) : ENVIRONMENT_VARIABLES[key],
+  );
+}
 
 /**
  * node:util parseArgs in strict mode, with its errors turned into one sentence that says what to

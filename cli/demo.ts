@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { parseSettings } from '../functions/engine/settings.js';
@@ -75,7 +75,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const second = await sync('Second sync, seven hours later (stuck after 6h)');
     if (second.status !== 'succeeded') return 1;
 
-    const documents = DynamoDBDocumentClient.from(client);
+    const documents = store.documents;
     const touched = [renamed, finishing, stalling, removed, added].map((replica) => replica.replica_id);
     const items: Array<Record<string, unknown>> = [];
     const events: Array<Record<string, unknown>> = [];

@@ -2,7 +2,7 @@ import { JavaMissingError } from '../local/dynamodb-local.js';
 import { SettingsError } from '../functions/engine/settings.js';
 import { StoreError } from '../functions/engine/store.js';
 import { demoCommand } from './demo.js';
-import { redactor } from './output.js';
+import { redactor } from '../functions/engine/redact.js';
 import { queryCommand } from './query-command.js';
 import { simulatorCommand } from './simulator-command.js';
 import { syncCommand } from './sync-command.js';

@@ -1,12 +1,6 @@
 import type { RunSummary, SyncLog } from '../functions/engine/sync.js';
 import type { WalkProgress } from '../functions/engine/walk.js';
 
-/** Replaces every occurrence of the secret: a last line of defence at the only exit, the terminal. */
-export function redactor(secret: string | undefined): (text: string) => string {
-  if (!secret) return (text) => text;
-  return (text) => text.split(secret).join('[redacted]');
-}
-
 /**
  * Log lines on stderr: `level message {fields}` for people; stdout stays free for the summary
  * (or the one JSON line with --json).

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SettingsError, type RawSettings } from '../functions/engine/settings.js';
+import { SettingsError, type RawSettings } from '../functions/engine/settings.js';
 import type { TableNames } from '../functions/engine/tables.js';
-import { FLAG_FOR_SETTING, TABLE_FLAGS, parseFlags } from './args.js';
+import { TABLE_FLAGS, parseFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { parseFilters } from './query/filters.js';
 import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat } from './query/format.js';
@@ -174,14 +174,8 @@ async function history(
 
 /** Only the table names: a query needs no API key or sync tuning, and must not fail over them. */
 function tableNames(values: { table?: string; 'runs-table'?: string; 'events-table'?: string }, env: NodeJS.ProcessEnv): TableNames {
-  const fromEnv = rawSettingsFromEnv(env);
   const fromFlags: RawSettings = { table: values.table, runsTable: values['runs-table'], eventsTable: values['events-table'] };
-  const raw: RawSettings = {};
-  for (const key of ['table', 'runsTable', 'eventsTable'] as const) {
-    const value = fromFlags[key] ?? fromEnv[key];
-    if (value !== undefined) raw[key] = value;
-  }
-  return parseSettings(raw, (key) => (fromFlags[key] !== undefined ? (FLAG_FOR_SETTING[key] ?? key) : ENVIRONMENT_VARIABLES[key])).tables;
+  return settingsFrom(fromFlags, env, ['table', 'runsTable', 'eventsTable']).tables;
 }
 
 function parseHtmlPath(file: string): string {

@@ -1,9 +1,10 @@
-import { apiKeyFromEnv, parseSettings, rawSettingsFromEnv, ENVIRONMENT_VARIABLES, type RawSettings } from '../functions/engine/settings.js';
+import { apiKeyFromEnv, type RawSettings } from '../functions/engine/settings.js';
 import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync } from '../functions/engine/sync.js';
-import { FLAG_FOR_SETTING, SYNC_FLAGS, parseFlags } from './args.js';
+import { SYNC_FLAGS, parseFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
-import { endProgress, formatSummary, progressReporter, redactor, stderrLog } from './output.js';
+import { redactor } from '../functions/engine/redact.js';
+import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
 export const SYNC_HELP = `Usage: npm run sync -- [flags]
 
@@ -43,13 +44,7 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
     stuckAfter: values['stuck-after'],
     maxDeleteFraction: values['max-delete-fraction'],
   };
-  const raw: RawSettings = { ...rawSettingsFromEnv(env) };
-  for (const [key, value] of Object.entries(fromFlags) as Array<[keyof RawSettings, string | undefined]>) {
-    if (value !== undefined) raw[key] = value;
-  }
-  const settings = parseSettings(raw, (key) =>
-    fromFlags[key] !== undefined ? (FLAG_FOR_SETTING[key] ?? key) : ENVIRONMENT_VARIABLES[key],
-  );
+  const settings = settingsFrom(fromFlags, env);
   const apiKey = apiKeyFromEnv(env);
   const redact = redactor(apiKey);
   const log = stderrLog(redact);

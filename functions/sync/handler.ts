@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { redactor } from '../engine/redact.js';
 import { parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
 import { ReplicaStore } from '../engine/store.js';
 import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
@@ -36,7 +37,7 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
   try {
     const settings = parseSettings(rawSettingsFromEnv(process.env));
     const apiKey = await readApiKey(process.env.TAVUS_API_KEY_SECRET_ARN);
-    redact = (text) => text.split(apiKey).join('[redacted]');
+    redact = redactor(apiKey);
     summary = await runSync(
       settings,
       { store: new ReplicaStore(dynamo, settings.tables), apiKey, log: powertoolsLog(redact) },

@@ -26,24 +26,13 @@ export async function readPlan(documents: DynamoDBDocumentClient, plan: ReadPlan
 }
 
 /** One replica's events in sort-key order: oldest item version first. */
-export async function readEvents(documents: DynamoDBDocumentClient, table: string, replicaId: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await send(table, () =>
-      documents.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'replica_id = :id',
-          ExpressionAttributeValues: { ':id': replicaId },
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+export function readEvents(documents: DynamoDBDocumentClient, table: string, replicaId: string): Promise<Item[]> {
+  return readPlan(documents, {
+    operation: 'Query',
+    input: { TableName: table, KeyConditionExpression: 'replica_id = :id', ExpressionAttributeValues: { ':id': replicaId } },
+    keep: () => true,
+    description: 'a Query of the events table',
+  });
 }
 
 export async function readReplica(documents: DynamoDBDocumentClient, table: string, replicaId: string): Promise<Item | undefined> {

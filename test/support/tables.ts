@@ -1,6 +1,7 @@
 /** Fresh tables for one test, and what a table holds, in an order that does not depend on DynamoDB. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { scanTable } from '../../cli/query/read.js';
 import { createMissingTables } from '../../functions/engine/store.js';
 import type { TableNames } from '../../functions/engine/tables.js';
 import { uniqueName } from './dynamodb.js';
@@ -14,17 +15,11 @@ export async function createFreshTables(client: DynamoDBClient, prefix?: string)
 }
 
 /**
- * Every item of a table, read page by page with consistent reads, sorted by replica_id (or
- * run_id) then event_key: Scan order is DynamoDB's, and tests compare whole tables.
+ * Every item of a table (the query command's parallel Scan, with consistent reads), sorted by
+ * replica_id (or run_id) then event_key: Scan order is DynamoDB's, and tests compare whole tables.
  */
 export async function scanAll(documents: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await scanTable(documents, { TableName: table, ConsistentRead: true });
   const key = (item: Record<string, unknown>) => `${String(item.replica_id ?? item.run_id)}|${String(item.event_key ?? '')}`;
   // Code-unit order, not localeCompare: the same on every machine whatever its locale.
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));

@@ -6,7 +6,7 @@ import {
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { describeAwsError, StoreError } from '../../functions/engine/store.js';
+import { describeAwsError, scanSegments, StoreError } from '../../functions/engine/store.js';
 import type { Item, ReadPlan } from './plan.js';
 
 /** Every item the plan matches, following LastEvaluatedKey to the end. */
@@ -46,19 +46,9 @@ export async function scanTable(
   input: ScanCommandInput,
   segments = 4,
 ): Promise<Item[]> {
-  const parts = await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      const items: Item[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await send(input.TableName as string, () =>
-          documents.send(new ScanCommand({ ...input, Segment: segment, TotalSegments: segments, ExclusiveStartKey: startKey })),
-        );
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      return items;
-    }),
+  const parts: Item[][] = Array.from({ length: segments }, () => []);
+  await scanSegments(documents, input, segments, (items, segment) => parts[segment]!.push(...items), (call) =>
+    send(input.TableName as string, call),
   );
   return parts.flat();
 }

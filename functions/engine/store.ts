@@ -15,6 +15,7 @@ import {
   PutCommand,
   ScanCommand,
   TransactWriteCommand,
+  type ScanCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
@@ -69,27 +70,19 @@ export class ReplicaStore {
   async loadReplicas(segments = 16): Promise<Map<string, StoredReplica>> {
     const names = Object.fromEntries(STORED_REPLICA_PROJECTION.map((name, index) => [`#a${index}`, name]));
     const state = new Map<string, StoredReplica>();
-    await Promise.all(
-      Array.from({ length: segments }, async (_, segment) => {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await this.send('read', this.tables.replicas, () =>
-            this.documents.send(
-              new ScanCommand({
-                TableName: this.tables.replicas,
-                Segment: segment,
-                TotalSegments: segments,
-                ConsistentRead: true,
-                ProjectionExpression: Object.keys(names).join(', '),
-                ExpressionAttributeNames: names,
-                ExclusiveStartKey: startKey,
-              }),
-            ),
-          );
-          for (const item of page.Items ?? []) state.set(item.replica_id as string, item as StoredReplica);
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-      }),
+    await scanSegments(
+      this.documents,
+      {
+        TableName: this.tables.replicas,
+        ConsistentRead: true,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+      },
+      segments,
+      (items) => {
+        for (const item of items) state.set(item.replica_id as string, item as unknown as StoredReplica);
+      },
+      (call) => this.send('read', this.tables.replicas, call),
     );
     return state;
   }
@@ -280,6 +273,32 @@ export class ReplicaStore {
       throw describeAwsError(error, table, kind);
     }
   }
+}
+
+/**
+ * Reads a whole table in parallel segments, handing each page's items to `onItems` as it comes
+ * (with its segment), so a caller can keep what it needs instead of every page. `send` wraps each
+ * request (counting, error sentences).
+ */
+export async function scanSegments(
+  documents: DynamoDBDocumentClient,
+  input: Omit<ScanCommandInput, 'Segment' | 'TotalSegments' | 'ExclusiveStartKey'>,
+  segments: number,
+  onItems: (items: Record<string, unknown>[], segment: number) => void,
+  send: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await send(() =>
+          documents.send(new ScanCommand({ ...input, Segment: segment, TotalSegments: segments, ExclusiveStartKey: startKey })),
+        );
+        onItems(page.Items ?? [], segment);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
 }
 
 /** Turns the SDK's errors into a sentence an operator can act on. */

@@ -1,15 +1,15 @@
 /** Helpers for tests that talk to the run-wide DynamoDB Local started in global-setup.ts. */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoClient } from '../../cli/dynamo.js';
 import { inject } from 'vitest';
 
-/** A client for the shared DynamoDB Local, with the dummy credentials it accepts. */
+/**
+ * A client for the shared DynamoDB Local: the CLI's own client for an endpoint, given an empty
+ * environment so it takes the dummy credentials and region Local accepts, whatever this shell has.
+ */
 export function testDynamoClient(): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return dynamoClient(inject('dynamodbEndpoint'), {});
 }
 
 /**

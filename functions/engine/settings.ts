@@ -17,10 +17,9 @@ export interface SyncSettings {
   maxConcurrency: number;
 }
 
-/** Bad input from a person: the message is one sentence that says what to do. Exit code 2. */
-export class SettingsError extends Error {
-  override name = 'SettingsError';
-}
+/** Kept under its old name while callers move to `InputError`. */
+export { InputError as SettingsError } from './errors.js';
+import { InputError as SettingsError, type SettingTerms } from './errors.js';
 
 export const DEFAULTS = {
   apiUrl: 'https://tavusapi.com',
@@ -46,6 +45,8 @@ export interface RawSettings {
   eventTtlDays?: string;
   maxConcurrency?: string;
 }
+
+export type SettingKey = keyof RawSettings;
 
 export const ENVIRONMENT_VARIABLES: Record<keyof RawSettings, string> = {
   apiUrl: 'TAVUS_API_URL',
@@ -180,3 +181,9 @@ export function apiKeyFromEnv(env: NodeJS.ProcessEnv): string {
   }
   return key;
 }
+
+/** Settings named as environment variables: the engine's neutral default. */
+export const ENVIRONMENT_TERMS: SettingTerms = {
+  name: (key) => ENVIRONMENT_VARIABLES[key],
+  assign: (key, value) => `${ENVIRONMENT_VARIABLES[key]}=${value}`,
+};

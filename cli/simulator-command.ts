@@ -4,9 +4,15 @@ import { parseFlags } from './args.js';
 
 const HELP = `Usage: npm run simulator -- [--replicas N] [--port P] [--page-size-cap N] [--latency-ms N]
 
-Serves a simulated Tavus account (GET /v2/replicas) on 127.0.0.1 until Ctrl-C, so the sync and the
-query command can be tried by hand without a Tavus key. The API key it accepts is TAVUS_API_KEY if
-set, else "local-simulator-key".`;
+Serves a simulated Tavus account on 127.0.0.1 until Ctrl-C, under both names of the list:
+GET /v2/replicas and GET /v2/faces (the same replicas; face ids are replica ids). A tenth of them are
+Phoenix-4.5, with a finetune_status. So the sync and the query command can be tried by hand without a
+Tavus key. The API key it accepts is TAVUS_API_KEY if set, else "local-simulator-key".`;
+
+/** The port is taken: a fact about the machine right now, not a bad flag (exit status 1). */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
 
 /** `npm run simulator`: the test suite's Tavus simulator, served for people. */
 export async function simulatorCommand(args: string[], env = process.env): Promise<number> {
@@ -40,13 +46,15 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
     url = await simulator.start(port);
   } catch (error) {
     if ((error as { code?: string }).code === 'EADDRINUSE') {
-      throw new SettingsError(`Port ${port} is already in use: pick another with --port.`);
+      throw new PortInUseError(`Port ${port} is already in use: stop what listens there, or pick another with --port.`, {
+        cause: error,
+      });
     }
     throw error;
   }
   const fromEnv = Boolean(env.TAVUS_API_KEY?.trim());
   process.stdout.write(
-    `Simulated Tavus API with ${count} replicas at ${url}, accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
+    `Simulated Tavus API with ${count} replicas at ${url} (/v2/replicas and /v2/faces), accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
       `Try, in another shell:\n` +
       `  TAVUS_API_KEY=${fromEnv ? '...' : apiKey} npm run sync -- --local --api-url ${url}\n` +
       `Ctrl-C stops it.\n`,

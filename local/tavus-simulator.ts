@@ -1,16 +1,19 @@
 /**
- * A local stand-in for the Tavus List Replicas API (`GET /v2/replicas`).
+ * A local stand-in for the Tavus list endpoint under both its names: `GET /v2/replicas` (legacy)
+ * and `GET /v2/faces`, one account behind both (face ids are replica ids).
  *
  * It is a real HTTP server rather than a mocked `fetch`, so the sync's actual HTTP client (headers,
  * query encoding, timeouts, retries, concurrency) is exercised end to end. It follows the published
  * reference plus what the contract records about the real API: pages start at 1, the requested
  * `limit` is silently capped, rows carry undocumented fields, and 429/5xx/garbled answers happen.
  * Tests and the benchmark steer it through its public fields (`replicas`, `pageSizeCap`,
- * `latencyMs`, `beforeResponse`) and through queued faults (`failNext`).
+ * `latencyMs`, `beforeResponse`), the account methods (`add`, `remove`, `update`,
+ * `setFinetuneStatus`) and queued faults (`failNext`).
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** One replica as the account stores it; `[field]` lets tests add fields the API may grow. */
 export interface SimReplica {
@@ -24,8 +27,13 @@ export interface SimReplica {
   model_name: string;
   error_message: string | null;
   thumbnail_video_url: string | null;
+  /** Phoenix-4.5 only: null until the fine-tune applies, then e.g. "queued", "training", "completed", "errored". */
+  finetune_status?: string | null;
   [field: string]: unknown;
 }
+
+/** `model_name` of a Phoenix-4.5 replica, as the API spells it. */
+export const PHOENIX_4_5 = 'phoenix-4.5';
 
 /** What the simulator saw of one request, recorded for assertions. */
 export interface SimRequest {
@@ -35,7 +43,10 @@ export interface SimRequest {
   query: Record<string, string>;
   /** The effective page (1 when `page` was omitted); undefined when `page` was invalid. */
   page: number | undefined;
-  /** The parsed `replica_ids` filter; undefined when absent or empty. */
+  /**
+   * The parsed lookup by id: `replica_ids`, on `/v2/faces` `face_ids` (or its alias `replica_ids`);
+   * undefined when absent or empty.
+   */
   replicaIds: string[] | undefined;
   hadValidKey: boolean;
   /** The HTTP status answered; 0 while the request is still open. */
@@ -64,7 +75,14 @@ export interface SimulatorOptions {
   latencyMs?: number;
 }
 
-const REPLICAS_PATH = '/v2/replicas';
+/** The two names of the list, and what each calls its type filter and its lookup by id. */
+type Endpoint = 'replicas' | 'faces';
+const ENDPOINTS: Record<string, Endpoint> = { '/v2/replicas': 'replicas', '/v2/faces': 'faces' };
+const TYPE_PARAMETER: Record<Endpoint, string> = { replicas: 'replica_type', faces: 'face_type' };
+/** On `/v2/faces` the ids are `face_ids`, with `replica_ids` accepted as the legacy alias. */
+const IDS_PARAMETERS: Record<Endpoint, readonly string[]> = { replicas: ['replica_ids'], faces: ['face_ids', 'replica_ids'] };
+/** How `/v2/faces` names the fields `/v2/replicas` calls `replica_*`. */
+const FACE_NAMES: Record<string, string> = { replica_id: 'face_id', replica_name: 'face_name', replica_type: 'face_type' };
 const DEFAULT_LIMIT = 10;
 const DEFAULT_PAGE_SIZE_CAP = 100;
 
@@ -81,6 +99,7 @@ interface Reply {
 
 /** Validated query parameters of a list request. */
 interface ListQuery {
+  endpoint: Endpoint;
   page: number;
   limit: number;
   verbose: boolean;
@@ -198,6 +217,21 @@ export class TavusSimulator {
     Object.assign(replica, patch);
   }
 
+  /**
+   * Moves a Phoenix-4.5 replica's fine-tune: `null` (not applied yet), an in-progress value
+   * ("queued", "training"), or an end ("completed", "errored"). Setting the same value again is how
+   * a test stalls it. Only `finetune_status` changes, as the API's `updated_at` is not documented
+   * to follow it; `update()` sets anything on any row, Phoenix-3/4 included.
+   */
+  setFinetuneStatus(id: string, finetuneStatus: string | null): void {
+    const replica = this.replicas.find((r) => r.replica_id === id);
+    if (!replica) throw new Error(`Replica ${id} is not in the simulated account.`);
+    if (replica.model_name !== PHOENIX_4_5) {
+      throw new Error(`Replica ${id} is ${replica.model_name}: only ${PHOENIX_4_5} replicas fine-tune (update() sets any field).`);
+    }
+    replica.finetune_status = finetuneStatus;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const record = describeRequest(req, this.#apiKey);
     this.requests.push(record);
@@ -239,15 +273,16 @@ export class TavusSimulator {
   }
 
   async #route(req: SimRequest): Promise<Reply> {
-    if (req.path !== REPLICAS_PATH) {
+    const endpoint = ENDPOINTS[req.path];
+    if (!endpoint) {
       return jsonReply(404, { error: `No route matches ${req.method} ${req.path}.` });
     }
     if (req.method !== 'GET') {
-      return { ...jsonReply(405, { error: `Method ${req.method} is not allowed on ${REPLICAS_PATH}.` }), headers: { allow: 'GET' } };
+      return { ...jsonReply(405, { error: `Method ${req.method} is not allowed on ${req.path}.` }), headers: { allow: 'GET' } };
     }
     if (!req.hadValidKey) return jsonReply(401, { message: 'Invalid access token' });
 
-    const parsed = parseListQuery(req.query);
+    const parsed = parseListQuery(req.query, endpoint);
     if (typeof parsed === 'string') return jsonReply(400, { error: parsed });
 
     await this.beforeResponse?.(req, this);
@@ -273,7 +308,7 @@ export class TavusSimulator {
     const start = (query.page - 1) * size;
     const end = start + size;
     const ids = query.replicaIds ? new Set(query.replicaIds) : undefined;
-    const toRow = (r: SimReplica) => renderRow(r, query.verbose);
+    const toRow = (r: SimReplica) => renderRow(r, query.verbose, query.endpoint);
 
     if (!ids && !query.replicaType) {
       return { data: this.replicas.slice(start, end).map(toRow), total_count: this.replicas.length };
@@ -290,10 +325,25 @@ export class TavusSimulator {
   }
 }
 
-/** Without `verbose=true` the API leaves `replica_type` out of each row. */
-function renderRow(replica: SimReplica, verbose: boolean): Record<string, unknown> {
-  if (verbose) return { ...replica };
-  const { replica_type: _omitted, ...row } = replica;
+/**
+ * Without `verbose=true` the API leaves the type (`replica_type`, `face_type`) out of each row. On
+ * `/v2/faces` each `replica_*` field is served under its `face_*` name, in place; a row that already
+ * stores that `face_*` field serves both as stored: how a test gives a face a legacy alias, or one
+ * that disagrees.
+ */
+function renderRow(replica: SimReplica, verbose: boolean, endpoint: Endpoint): Record<string, unknown> {
+  if (endpoint === 'replicas') {
+    if (verbose) return { ...replica };
+    const { replica_type: _omitted, ...row } = replica;
+    return row;
+  }
+  const row: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(replica)) {
+    const faceName = FACE_NAMES[name];
+    const served = faceName === undefined || faceName in replica ? name : faceName;
+    if (!verbose && (served === 'face_type' || served === 'replica_type')) continue;
+    row[served] = value;
+  }
   return row;
 }
 
@@ -304,28 +354,36 @@ function describeRequest(req: IncomingMessage, apiKey: string): SimRequest {
     if (!(name in query)) query[name] = value;
   }
   const page = query.page === undefined ? 1 : parsePositiveInt(query.page);
+  const idsParameters = IDS_PARAMETERS[ENDPOINTS[url.pathname] ?? 'replicas'];
   return {
     method: req.method ?? 'GET',
     path: url.pathname,
     query,
     page,
-    replicaIds: parseIdList(query.replica_ids),
+    replicaIds: parseIdList(idsParameters.map((name) => query[name]).find((value) => value !== undefined)),
     hadValidKey: req.headers['x-api-key'] === apiKey,
     status: 0,
   };
 }
 
-/** The validated list query, or the 400 sentence explaining what is wrong with it. */
-function parseListQuery(query: Record<string, string>): ListQuery | string {
+/**
+ * The validated list query, or the 400 sentence explaining what is wrong with it. Each endpoint
+ * reads only its own type filter; the other's, like any unknown parameter, is ignored.
+ */
+function parseListQuery(query: Record<string, string>, endpoint: Endpoint): ListQuery | string {
   const page = query.page === undefined ? 1 : parsePositiveInt(query.page);
   if (page === undefined) return `The page parameter must be a positive integer, got "${query.page}".`;
   const limit = query.limit === undefined ? DEFAULT_LIMIT : parsePositiveInt(query.limit);
   if (limit === undefined) return `The limit parameter must be a positive integer, got "${query.limit}".`;
-  const replicaType = query.replica_type;
+  const typeParameter = TYPE_PARAMETER[endpoint];
+  const replicaType = query[typeParameter];
   if (replicaType !== undefined && replicaType !== 'user' && replicaType !== 'system') {
-    return `The replica_type parameter must be "user" or "system", got "${replicaType}".`;
+    return `The ${typeParameter} parameter must be "user" or "system", got "${replicaType}".`;
   }
-  return { page, limit, verbose: query.verbose === 'true', replicaType, replicaIds: parseIdList(query.replica_ids) };
+  const idsGiven = IDS_PARAMETERS[endpoint].filter((name) => query[name] !== undefined);
+  if (idsGiven.length > 1) return `Give ${idsGiven.join(' or its alias ')}, not both.`;
+  const replicaIds = parseIdList(idsGiven[0] === undefined ? undefined : query[idsGiven[0]]);
+  return { endpoint, page, limit, verbose: query.verbose === 'true', replicaType, replicaIds };
 }
 
 function parsePositiveInt(value: string): number | undefined {
@@ -354,10 +412,6 @@ function jsonReply(status: number, payload: unknown): Reply {
   return { status, body: JSON.stringify(payload) };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -377,14 +431,19 @@ const TRAINING_ERRORS = [
   'Training failed: the training video is shorter than the required one minute.',
   'Training failed: the consent statement could not be verified.',
 ];
+/** The fine-tunes of completed Phoenix-4.5 replicas, in turn; the first one keeps small accounts free of open ones. */
+const FINETUNE_CYCLE = ['completed', 'training', 'queued', 'errored', 'completed'];
 
 /**
  * A deterministic account of `count` replicas (same arguments → same rows), oldest first.
  *
  * The mix is positional so small accounts still contain every kind: index % 10 == 9 is a system
  * (stock) replica, % 20 == 4 is still training (`started`, "37/100"-style progress), % 33 == 16
- * failed (`error` with an `error_message`); the rest are completed user replicas. Names, timing,
- * progress and missing thumbnails vary through a seeded PRNG.
+ * failed (`error` with an `error_message`); the rest are completed user replicas. User replicas at
+ * index % 10 == 4 (a tenth of the account) are Phoenix-4.5 and carry `finetune_status`: null while
+ * `started` or `error`, else by turns (index 14, 34, 54, ...) completed, training, queued, errored,
+ * completed. Names, timing, progress, missing thumbnails and the other models (phoenix-3 or
+ * phoenix-4) vary through a seeded PRNG.
  */
 export function makeReplicas(
   count: number,
@@ -403,13 +462,14 @@ export function makeReplicas(
     const id = `${prefix}${scrambleId(i + idOffset).toString(16).padStart(9, '0')}`;
     const name = `${pick(FIRST_NAMES, random)} - ${pick(SETTINGS, random)}`;
     const updatedMs = createdMs + Math.floor(random() * 3 * 3_600_000);
-    const modelName = kind === 'system' || random() < 0.8 ? 'phoenix-3' : 'phoenix-2';
+    const drawnModel = kind === 'system' || random() < 0.8 ? 'phoenix-3' : 'phoenix-4';
+    const phoenix45 = kind !== 'system' && i % 10 === 4;
     const trained = kind === 'system' || kind === 'completed';
     const progress = trained ? '100/100' : `${1 + Math.floor(random() * 98)}/100`;
     const hasThumbnail = trained && (kind === 'system' || random() >= 0.1);
-    // One object literal, fields in the API's order: building rows by spreading a shared base was
-    // the dominant cost for 100,000 rows.
-    replicas.push({
+    // One object literal, fields in the API's order: cheaper than spreading a shared base (see
+    // docs/performance.md).
+    const replica: SimReplica = {
       replica_id: id,
       replica_name: kind === 'system' ? `${name} (Stock)` : name,
       thumbnail_video_url: hasThumbnail ? `https://cdn.replica.tavus.io/thumbnails/${id}.mp4` : null,
@@ -418,16 +478,18 @@ export function makeReplicas(
       created_at: new Date(createdMs).toISOString(),
       updated_at: new Date(updatedMs).toISOString(),
       replica_type: kind === 'system' ? 'system' : 'user',
-      model_name: modelName,
+      model_name: phoenix45 ? PHOENIX_4_5 : drawnModel,
       error_message: kind === 'error' ? pick(TRAINING_ERRORS, random) : null,
-    });
+    };
+    if (phoenix45) replica.finetune_status = kind === 'completed' ? FINETUNE_CYCLE[Math.floor(i / 20) % FINETUNE_CYCLE.length]! : null;
+    replicas.push(replica);
   }
   return replicas;
 }
 
 /**
- * x·M mod 2^36 without BigInt (which made 100,000 rows take half a second): split both factors
- * into 18-bit halves so every partial product stays exact in a double.
+ * x·M mod 2^36 without BigInt (too slow for large accounts; see docs/performance.md): split both
+ * factors into 18-bit halves so every partial product stays exact in a double.
  */
 function scrambleId(x: number): number {
   const [xh, xl] = [Math.floor(x / HALF_BITS) % HALF_BITS, x % HALF_BITS];

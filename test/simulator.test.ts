@@ -1,6 +1,8 @@
 /** The Tavus simulator over real HTTP: other tests trust it to behave like the API, so pin that down. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
+import { PortInUseError, simulatorCommand } from '../cli/simulator-command.js';
+import { InputError } from '../functions/engine/errors.js';
+import { makeReplicas, PHOENIX_4_5, TavusSimulator } from '../local/tavus-simulator.js';
 import type { SimReplica } from '../local/tavus-simulator.js';
 
 const KEY = 'test-key';
@@ -22,18 +24,21 @@ afterEach(async () => {
 });
 
 /** `key: null` sends no x-api-key header at all. */
-function get(query: string, key: string | null = KEY): Promise<Response> {
+function get(query: string, key: string | null = KEY, path = '/v2/replicas'): Promise<Response> {
   const headers: Record<string, string> = key === null ? {} : { 'x-api-key': key };
-  return fetch(`${sim.url}/v2/replicas${query}`, { headers });
+  return fetch(`${sim.url}${path}${query}`, { headers });
 }
 
-async function getPage(query: string): Promise<Page> {
-  const res = await get(query);
+async function getPage(query: string, path = '/v2/replicas'): Promise<Page> {
+  const res = await get(query, KEY, path);
   expect(res.status).toBe(200);
   return (await res.json()) as Page;
 }
 
+const getFaces = (query: string): Promise<Page> => getPage(query, '/v2/faces');
+
 const ids = (page: Page) => page.data.map((row) => row.replica_id);
+const faceIds = (page: Page) => page.data.map((row) => row.face_id);
 
 describe('auth', () => {
   it('answers 401 with the documented body for a missing or wrong key', async () => {
@@ -100,6 +105,126 @@ describe('filters', () => {
   });
 });
 
+describe('/v2/faces', () => {
+  const FACE_NAMES: Record<string, string> = { replica_id: 'face_id', replica_name: 'face_name', replica_type: 'face_type' };
+  /** The replicas row renamed field by field, in place: what /v2/faces should serve. */
+  const asFace = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([name, value]) => [FACE_NAMES[name] ?? name, value]));
+
+  it('serves the same account, paged the same, with the replica fields renamed in place', async () => {
+    sim.pageSizeCap = 7;
+    for (const query of ['?limit=100&page=1', '?limit=100&page=4', '?limit=100&page=2&verbose=true', '?limit=3&page=9']) {
+      const [replicas, faces] = [await getPage(query), await getFaces(query)];
+      expect(faces.total_count).toBe(replicas.total_count);
+      expect(faces.data).toEqual(replicas.data.map(asFace));
+      expect(faces.data.map((row) => Object.keys(row))).toEqual(replicas.data.map((row) => Object.keys(asFace(row))));
+    }
+  });
+
+  it('includes face_type only with verbose=true, and never a replica_* field', async () => {
+    const plain = await getFaces('?limit=25');
+    const verbose = await getFaces('?limit=25&verbose=true');
+    expect(faceIds(verbose)).toEqual(sim.replicas.map((r) => r.replica_id));
+    expect(verbose.data.map((row) => row.face_type)).toEqual(sim.replicas.map((r) => r.replica_type));
+    expect(plain.data.every((row) => !('face_type' in row))).toBe(true);
+    const names = [...plain.data, ...verbose.data].flatMap((row) => Object.keys(row));
+    expect(names.filter((name) => name.startsWith('replica_'))).toEqual([]);
+  });
+
+  it('filters by face_type and ignores replica_type there, as /v2/replicas ignores face_type', async () => {
+    const system = sim.replicas.filter((r) => r.replica_type === 'system').map((r) => r.replica_id);
+    const scoped = await getFaces('?face_type=system&limit=100');
+    expect(faceIds(scoped)).toEqual(system);
+    expect(scoped.total_count).toBe(system.length);
+    expect((await getFaces('?replica_type=system&limit=100')).total_count).toBe(25);
+    expect((await getPage('?face_type=system&limit=100')).total_count).toBe(25);
+  });
+
+  it('looks ids up by face_ids, or by its alias replica_ids, in stored order', async () => {
+    const [a, b] = [sim.replicas[3]!.replica_id, sim.replicas[17]!.replica_id];
+    for (const parameter of ['face_ids', 'replica_ids']) {
+      const page = await getFaces(`?${parameter}=${b},rmissing000,${a}`);
+      expect(faceIds(page)).toEqual([a, b]);
+      expect(page.total_count).toBe(2);
+    }
+    expect(sim.requests.map((r) => r.replicaIds)).toEqual([
+      [b, 'rmissing000', a],
+      [b, 'rmissing000', a],
+    ]);
+    // face_ids means nothing to the legacy endpoint: the whole list comes back.
+    expect((await getPage(`?face_ids=${a}`)).total_count).toBe(25);
+  });
+
+  it.each([
+    ['?face_type=stock', /face_type/],
+    ['?face_ids=a&replica_ids=b', /face_ids.*replica_ids/],
+    ['?page=0', /page/],
+  ])('answers 400 with an error sentence for %s', async (query, mentions) => {
+    const res = await get(query, KEY, '/v2/faces');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(mentions);
+  });
+
+  it('checks the key and takes queued faults like /v2/replicas', async () => {
+    const denied = await get('', null, '/v2/faces');
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toEqual({ message: 'Invalid access token' });
+    sim.failNext({ status: 503, match: (req) => req.path === '/v2/faces' });
+    expect((await get('')).status).toBe(200);
+    expect((await get('', KEY, '/v2/faces')).status).toBe(503);
+    expect((await get('', KEY, '/v2/faces')).status).toBe(200);
+  });
+
+  it('serves a stored face_* field as stored, beside its replica_* twin (a legacy alias, or a conflicting one)', async () => {
+    const [first, second] = sim.replicas;
+    sim.update(first!.replica_id, { face_id: first!.replica_id });
+    sim.update(second!.replica_id, { face_id: 'rsomeoneelse', face_name: 'Other' });
+    const [one, two] = (await getFaces('?limit=2')).data;
+    expect(one).toMatchObject({ face_id: first!.replica_id, replica_id: first!.replica_id, face_name: first!.replica_name });
+    expect(one).not.toHaveProperty('replica_name');
+    expect(two).toMatchObject({ face_id: 'rsomeoneelse', replica_id: second!.replica_id, face_name: 'Other', replica_name: second!.replica_name });
+  });
+});
+
+describe('fine-tune (Phoenix-4.5)', () => {
+  it('serves finetune_status on Phoenix-4.5 rows only, from both endpoints', async () => {
+    const phoenix45 = new Set(sim.replicas.filter((r) => r.model_name === PHOENIX_4_5).map((r) => r.replica_id));
+    expect(phoenix45.size).toBeGreaterThan(0);
+    const rows = [...(await getPage('?limit=25')).data, ...(await getFaces('?limit=25')).data];
+    for (const row of rows) {
+      const id = String(row.replica_id ?? row.face_id);
+      expect('finetune_status' in row, id).toBe(phoenix45.has(id));
+    }
+  });
+
+  it('stalls, moves and fails a fine-tune through setFinetuneStatus, seen the same on both endpoints', async () => {
+    const replica = sim.replicas.find((r) => r.model_name === PHOENIX_4_5 && r.finetune_status === null)!;
+    const id = replica.replica_id;
+    const before = { ...replica };
+    const seen: unknown[] = [];
+    for (const step of ['queued', 'queued', 'training', 'errored']) {
+      sim.setFinetuneStatus(id, step);
+      const [fromReplicas] = (await getPage(`?replica_ids=${id}&verbose=true`)).data;
+      const [fromFaces] = (await getFaces(`?face_ids=${id}&verbose=true`)).data;
+      expect(fromFaces!.finetune_status).toBe(fromReplicas!.finetune_status);
+      seen.push(fromReplicas!.finetune_status);
+    }
+    expect(seen).toEqual(['queued', 'queued', 'training', 'errored']);
+    expect(sim.replicas.find((r) => r.replica_id === id)).toEqual({ ...before, finetune_status: 'errored' });
+    sim.setFinetuneStatus(id, null);
+    expect((await getPage(`?replica_ids=${id}`)).data[0]!.finetune_status).toBeNull();
+  });
+
+  it('refuses a fine-tune on an unknown id or another model, while update() sets any field', () => {
+    const phoenix3 = sim.replicas.find((r) => r.model_name === 'phoenix-3')!;
+    expect(() => sim.setFinetuneStatus('rmissing000', 'training')).toThrow(/not in the simulated account/);
+    expect(() => sim.setFinetuneStatus(phoenix3.replica_id, 'training')).toThrow(/phoenix-3/);
+    expect(phoenix3).not.toHaveProperty('finetune_status');
+    sim.update(phoenix3.replica_id, { finetune_status: 'training' });
+    expect(phoenix3.finetune_status).toBe('training');
+  });
+});
+
 describe('errors', () => {
   it.each([
     ['?page=0', /page/],
@@ -115,12 +240,16 @@ describe('errors', () => {
   });
 
   it('answers 404 for unknown paths and 405 for other methods', async () => {
-    const missing = await fetch(`${sim.url}/v2/faces`, { headers: { 'x-api-key': KEY } });
-    expect(missing.status).toBe(404);
-    expect(await missing.json()).toHaveProperty('error');
-    const post = await fetch(`${sim.url}/v2/replicas`, { method: 'POST', headers: { 'x-api-key': KEY } });
-    expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET');
+    for (const path of ['/v2/personas', '/v2/face', '/v2/faces/extra']) {
+      const missing = await fetch(`${sim.url}${path}`, { headers: { 'x-api-key': KEY } });
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toHaveProperty('error');
+    }
+    for (const path of ['/v2/replicas', '/v2/faces']) {
+      const post = await fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'x-api-key': KEY } });
+      expect(post.status).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET');
+    }
   });
 });
 
@@ -225,14 +354,38 @@ describe('makeReplicas', () => {
     expect(replicas.every((r) => r.updated_at >= r.created_at)).toBe(true);
   });
 
-  it('serves a 100,000-replica account quickly', async () => {
+  it('gives a tenth of the account Phoenix-4.5, with fine-tunes open, done and failed', () => {
+    const replicas = makeReplicas(100);
+    const phoenix45 = replicas.filter((r) => r.model_name === PHOENIX_4_5);
+    expect(phoenix45).toHaveLength(10);
+    expect(phoenix45.every((r) => r.replica_type === 'user')).toBe(true);
+    expect(phoenix45.filter((r) => r.status !== 'completed').every((r) => r.finetune_status === null)).toBe(true);
+    const finetunes = phoenix45.filter((r) => r.status === 'completed').map((r) => r.finetune_status);
+    expect(finetunes.sort()).toEqual(['completed', 'completed', 'errored', 'queued', 'training']);
+    const others = replicas.filter((r) => r.model_name !== PHOENIX_4_5);
+    expect(others.some((r) => 'finetune_status' in r)).toBe(false);
+    expect(new Set(others.map((r) => r.model_name))).toEqual(new Set(['phoenix-3', 'phoenix-4']));
+  });
+
+  it('filters and looks up correctly in a 100,000-replica account', async () => {
     sim.replicas = makeReplicas(100_000);
+    const users = sim.replicas.filter((r) => r.replica_type === 'user');
     const someIds = sim.replicas.filter((_, i) => i % 1000 === 0).map((r) => r.replica_id);
-    const started = performance.now();
     const page = await getPage(`?replica_type=user&limit=100&page=500&verbose=true`);
-    const lookup = await getPage(`?replica_ids=${someIds.join(',')}&limit=100`);
-    expect(page.data).toHaveLength(100);
-    expect(lookup.total_count).toBe(100);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    const lookup = await getFaces(`?face_ids=${someIds.join(',')}&limit=100`);
+    expect(page.data).toEqual(users.slice(49_900, 50_000));
+    expect(page.total_count).toBe(users.length);
+    expect(faceIds(lookup)).toEqual(someIds);
+  });
+});
+
+describe('npm run simulator', () => {
+  it('reports a port already in use as a runtime failure, not as bad input', async () => {
+    const port = Number(new URL(sim.url).port);
+    const failure = await simulatorCommand(['--port', String(port), '--replicas', '3'], {}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PortInUseError);
+    expect(failure).not.toBeInstanceOf(InputError);
+    expect((failure as Error).message).toMatch(new RegExp(`^Port ${port} is already in use: .*--port\\.$`));
+    expect((failure as Error).cause).toMatchObject({ code: 'EADDRINUSE' });
   });
 });

@@ -105,6 +105,14 @@ describe('what passes', () => {
     expect(checkReplicaWrite(write('r1', { status: undefined }))).toBeUndefined(); // an index key may be absent
   });
 
+  it('never throws, whatever a map from JSON holds', () => {
+    for (const kind of ['Set', 'Map', 'Number', 'Boolean', 'String', 'Buffer']) {
+      const verdict = checkReplicaWrite(write('r1', { m: JSON.parse(`{"constructor": {"name": "${kind}"}}`) as unknown }));
+      expect(verdict?.limit).toBe('unsupported-value');
+      expect(verdict?.sentence).toContain(`attribute "m" has a "constructor" field naming ${kind}`);
+    }
+  });
+
   it('reports the first problem: keys before values', () => {
     expect(checkReplicaWrite(write('', { n: Number.NaN }))?.limit).toBe('key-empty');
   });

@@ -123,7 +123,7 @@ function violation(replicaId: string, problem: Problem): LimitViolation {
 function checkItem(item: Record<string, unknown>, keys: readonly KeySpec[]): { size: number; problem?: Problem } {
   const problem = checkKeys(item, keys);
   const walker = new Walker();
-  walker.problem = problem;
+  walker.problem = problem; // the DocumentClient marshalls the item's own fields one by one
   walker.walkMap(item, 0);
   if (walker.problem) return { size: walker.size, problem: walker.problem };
   if (walker.size > MAX_ITEM_BYTES) {
@@ -251,6 +251,9 @@ class Walker {
       return;
     }
     const kind = value.constructor?.name;
+    if (misreadKind(value, kind)) {
+      return this.fail('unsupported-value', `${this.where()} has a "constructor" field naming ${cut(String(kind))}, which makes the AWS SDK misread the map`);
+    }
     if (Array.isArray(value)) {
       this.container(level);
       return this.walkList(value, level + 1);
@@ -385,6 +388,40 @@ class Walker {
     for (const segment of segments) text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;
     return `attribute "${cut(text)}"`;
   }
+}
+
+/** What marshall reads a value as, by its constructor's name, besides a plain map. */
+const MARSHALL_KINDS = new Set([
+  'Set',
+  'Map',
+  'Boolean',
+  'Number',
+  'String',
+  'ArrayBuffer',
+  'Blob',
+  'Buffer',
+  'DataView',
+  'File',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+]);
+
+/**
+ * A map from JSON with its own `constructor` field, `{"name": "Set"}` say: marshall goes by
+ * `value.constructor.name`, so it takes the map for a set or a number (DynamoDB refuses those) or
+ * for a boolean, a text or bytes (stored as `true`, "[object Object]", empty bytes: the data lost).
+ */
+function misreadKind(value: object, kind: unknown): boolean {
+  return typeof kind === 'string' && MARSHALL_KINDS.has(kind) && Object.prototype.hasOwnProperty.call(value, 'constructor');
 }
 
 /**

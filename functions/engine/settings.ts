@@ -46,8 +46,8 @@ export interface SettingSpec<F extends Field = Field> {
   /** What leaving an optional setting unset means, for --help and the README ("both"). */
   unset?: string;
   help: string;
-  // A method, so parsers that type `setting` narrowly still fit.
-  parse(text: string, source: string, setting: string): FieldValue<F>;
+  /** Throws an InputError naming `source` and carrying `setting`. */
+  parse: (text: string, source: string, setting: string) => FieldValue<F>;
 }
 
 type AnySpec = { [F in Field]: SettingSpec<F> }[Field];

@@ -1,65 +1,134 @@
+/**
+ * The CLI's flags: the settings' flags come from the registry (functions/engine/settings.ts); the
+ * flags only the CLI has are described here, each once, with its help line.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError, type SettingTerms } from '../functions/engine/errors.js';
 import {
   ENVIRONMENT_VARIABLES,
   parseSettings,
   rawSettingsFromEnv,
-  SettingsError,
+  SETTING_KEYS,
+  settingSpec,
   type RawSettings,
+  type SETTINGS,
+  type SettingKey,
   type SyncSettings,
 } from '../functions/engine/settings.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Registry = typeof SETTINGS;
+type FlagName<K extends SettingKey> = Registry[K] extends { flag: { name: infer N extends string } } ? N : never;
+type TableSetting = { [K in SettingKey]: Registry[K]['field'] extends `tables.${string}` ? K : never }[SettingKey];
+
+/** The settings that name tables: every command that touches the tables takes their flags. */
+export const TABLE_SETTINGS = SETTING_KEYS.filter((key) => settingSpec(key).field.startsWith('tables.')) as TableSetting[];
+
+/** parseArgs options for the flags of these settings (each takes a value). */
+function settingFlags<K extends SettingKey>(keys: readonly K[]): { [Key in K as FlagName<Key>]: { type: 'string' } } {
+  const flags = keys.flatMap((key) => {
+    const flag = settingSpec(key).flag;
+    return flag ? [[flag.name, { type: 'string' as const }]] : [];
+  });
+  return Object.fromEntries(flags) as { [Key in K as FlagName<Key>]: { type: 'string' } };
+}
+
+/** A flag the CLI has beyond the settings: how parseArgs reads it and how --help shows it. */
+interface CliFlag {
+  option: Options[string];
+  /** The placeholder of a flag that takes a value. */
+  value?: string;
+  /** The environment variable that stands in for the flag, if one does. */
+  variable?: string;
+  help: string;
+}
+
+export const TABLE_CLI_FLAGS = {
+  endpoint: { option: { type: 'string' }, value: 'URL', variable: 'DYNAMODB_ENDPOINT', help: 'a DynamoDB endpoint, e.g. DynamoDB Local' },
+  local: { option: { type: 'boolean' }, help: 'embedded DynamoDB Local, data under .data/' },
+  'create-tables': { option: { type: 'boolean' }, help: 'create missing tables (with --local or --endpoint)' },
+  help: { option: { type: 'boolean', short: 'h' }, help: 'print this help' },
+} as const satisfies Record<string, CliFlag>;
+
+export const SYNC_CLI_FLAGS = {
+  ...TABLE_CLI_FLAGS,
+  json: { option: { type: 'boolean' }, help: 'one JSON line on stdout: the run summary' },
+} as const satisfies Record<string, CliFlag>;
+
+function optionsOf<T extends Record<string, CliFlag>>(flags: T): { [F in keyof T]: T[F]['option'] } {
+  return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, flag.option])) as { [F in keyof T]: T[F]['option'] };
+}
 
 /** Flags every command that touches the tables shares (sync, query). */
-export const TABLE_FLAGS = {
-  table: { type: 'string' },
-  'runs-table': { type: 'string' },
-  'events-table': { type: 'string' },
-  endpoint: { type: 'string' },
-  local: { type: 'boolean' },
-  'create-tables': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies Options;
+export const TABLE_FLAGS = { ...settingFlags(TABLE_SETTINGS), ...optionsOf(TABLE_CLI_FLAGS) } satisfies Options;
 
-export const SYNC_FLAGS = {
-  ...TABLE_FLAGS,
-  'api-url': { type: 'string' },
-  'replica-type': { type: 'string' },
-  'stuck-after': { type: 'string' },
-  'max-delete-fraction': { type: 'string' },
-  json: { type: 'boolean' },
-} as const satisfies Options;
+export const SYNC_FLAGS = { ...settingFlags(SETTING_KEYS), ...optionsOf(SYNC_CLI_FLAGS) } satisfies Options;
 
-/** Which flag sets each setting, for error messages that name what the user typed. */
-export const FLAG_FOR_SETTING: Partial<Record<keyof RawSettings, string>> = {
-  apiUrl: '--api-url',
-  table: '--table',
-  runsTable: '--runs-table',
-  eventsTable: '--events-table',
-  replicaType: '--replica-type',
-  stuckAfter: '--stuck-after',
-  maxDeleteFraction: '--max-delete-fraction',
+/** One row of --help (and of the README's configuration table). */
+export interface HelpRow {
+  /** `--stuck-after DURATION`; undefined for a setting only a variable sets. */
+  flag?: string;
+  variable?: string;
+  /** The default as shown: a value, or what unset means ("both"); undefined for a switch. */
+  default?: string;
+  help: string;
+}
+
+/** What `npm run sync -- --help` lists: every setting, then the flags only the CLI has. */
+export function syncHelpRows(): HelpRow[] {
+  const settings = SETTING_KEYS.map((key): HelpRow => {
+    const spec = settingSpec(key);
+    return {
+      flag: spec.flag && `--${spec.flag.name} ${spec.flag.value}`,
+      variable: spec.variable,
+      default: spec.default === undefined ? spec.unset : String(spec.default),
+      help: spec.help,
+    };
+  });
+  const cli = Object.entries(SYNC_CLI_FLAGS).map(([name, flag]: [string, CliFlag]): HelpRow => ({
+    flag: flag.value ? `--${name} ${flag.value}` : `--${name}`,
+    variable: flag.variable,
+    help: flag.help,
+  }));
+  return [...settings, ...cli];
+}
+
+/** The CLI names a setting by its flag, or by its variable where it has no flag. */
+export const CLI_TERMS: SettingTerms = {
+  name(key) {
+    const { flag, variable } = settingSpec(key);
+    return flag ? `--${flag.name}` : variable;
+  },
+  assign(key, value) {
+    const { flag, variable } = settingSpec(key);
+    return flag ? `--${flag.name} ${value}` : `${variable}=${value}`;
+  },
 };
+
+/** parseArgs values (keyed by flag) as raw settings (keyed by setting). */
+export function rawSettingsFromFlags(values: Record<string, string | boolean | undefined>): RawSettings {
+  const raw: RawSettings = {};
+  for (const key of SETTING_KEYS) {
+    const flag = settingSpec(key).flag;
+    const value = flag && values[flag.name];
+    if (typeof value === 'string') raw[key] = value;
+  }
+  return raw;
+}
 
 /**
  * Flags over environment variables over defaults, validated once; an error names what the user
  * typed (the flag, or the variable). `keys` limits which settings are read: a query needs only the
  * table names, and an unrelated bad variable must not stop it.
  */
-export function settingsFrom(
-  fromFlags: RawSettings,
-  env: NodeJS.ProcessEnv,
-  keys: ReadonlyArray<keyof RawSettings> = Object.keys(ENVIRONMENT_VARIABLES) as Array<keyof RawSettings>,
-): SyncSettings {
+export function settingsFrom(fromFlags: RawSettings, env: NodeJS.ProcessEnv, keys: readonly SettingKey[] = SETTING_KEYS): SyncSettings {
   const fromEnv = rawSettingsFromEnv(env);
   const raw: RawSettings = {};
   for (const key of keys) {
     const value = fromFlags[key] ?? fromEnv[key];
     if (value !== undefined) raw[key] = value;
   }
-  return parseSettings(raw, (key) =>
-    fromFlags[key] !== undefined ? (FLAG_FOR_SETTING[key] ?? key) : ENVIRONMENT_VARIABLES[key],
-  );
+  return parseSettings(raw, (key) => (fromFlags[key] !== undefined ? CLI_TERMS.name(key) : ENVIRONMENT_VARIABLES[key]));
 }
 
 /**
@@ -75,18 +144,39 @@ export function parseFlags<T extends Options>(
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     return { values, positionals };
   } catch (error) {
-    const message = (error as Error).message;
-    const flag = /'(-[^' ]+)/.exec(message)?.[1];
-    if (flag && /key/i.test(flag)) {
-      throw new SettingsError(`${flag} is not a flag: the API key is read only from the TAVUS_API_KEY environment variable, so it never lands in shell history.`);
-    }
-    if (/argument missing/i.test(message) && flag) {
-      throw new SettingsError(`${flag} needs a value: see npm run ${command} -- --help.`);
-    }
-    if (/does not take an argument/i.test(message) && flag) {
-      throw new SettingsError(`${flag} takes no value: write it alone, as in npm run ${command} -- ${flag}.`);
-    }
-    if (flag) throw new SettingsError(`Unknown flag ${flag}: see npm run ${command} -- --help for the flags it takes.`);
-    throw new SettingsError(`${message.replace(/\.$/, '')}: see npm run ${command} -- --help.`);
+    throw flagError(error, args, options, command);
   }
+}
+
+/** parseArgs names the fault only in its message; its code says which kind, the tokens say where. */
+function flagError(error: unknown, args: string[], options: Options, command: string): Error {
+  const code = (error as { code?: string }).code;
+  const help = `see npm run ${command} -- --help`;
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const flags = tokens.flatMap((token) => (token.kind === 'option' ? [token] : []));
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const unknown = flags.find((token) => !Object.hasOwn(options, token.name));
+    if (unknown && /key/i.test(unknown.rawName)) {
+      return new InputError(
+        `${unknown.rawName} is not a flag: the API key is read only from the TAVUS_API_KEY environment variable, so it never lands in shell history.`,
+        undefined,
+        { cause: error },
+      );
+    }
+    if (unknown) return new InputError(`Unknown flag ${unknown.rawName}: ${help} for the flags it takes.`, undefined, { cause: error });
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // A flag that wants a value got none (or swallowed the next flag), or a switch got one.
+    const bad = flags.find((token) => {
+      const wantsValue = options[token.name]?.type === 'string';
+      return wantsValue ? token.value === undefined || (token.inlineValue === false && token.value.startsWith('-')) : token.value !== undefined;
+    });
+    if (bad && options[bad.name]?.type === 'string') return new InputError(`${bad.rawName} needs a value: ${help}.`, undefined, { cause: error });
+    if (bad) return new InputError(`${bad.rawName} takes no value: write it alone, as in npm run ${command} -- ${bad.rawName}.`, undefined, { cause: error });
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const positional = tokens.find((token) => token.kind === 'positional');
+    if (positional?.kind === 'positional') return new InputError(`Unexpected argument "${positional.value}": ${help}.`, undefined, { cause: error });
+  }
+  return new InputError(`${(error as Error).message.replace(/\.$/, '')}: ${help}.`, undefined, { cause: error });
 }

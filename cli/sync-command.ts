@@ -1,29 +1,24 @@
-import { apiKeyFromEnv, type RawSettings } from '../functions/engine/settings.js';
+import { apiKeyFromEnv } from '../functions/engine/settings.js';
 import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync } from '../functions/engine/sync.js';
-import { SYNC_FLAGS, parseFlags, settingsFrom } from './args.js';
+import { SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
-export const SYNC_HELP = `Usage: npm run sync -- [flags]
-
-Runs one sync: walks every page of GET /v2/replicas and brings the replicas table up to date.
-The API key comes from TAVUS_API_KEY only.
-
-  --api-url URL               TAVUS_API_URL         default https://tavusapi.com
-  --table NAME                REPLICAS_TABLE        default tavus-replicas
-  --runs-table NAME           SYNC_RUNS_TABLE       default tavus-replica-sync-runs
-  --events-table NAME         REPLICA_EVENTS_TABLE  default tavus-replica-events
-  --endpoint URL              DYNAMODB_ENDPOINT     a DynamoDB endpoint, e.g. DynamoDB Local
-  --local                                           embedded DynamoDB Local, data under .data/
-  --create-tables                                   create missing tables (with --local/--endpoint)
-  --replica-type user|system  REPLICA_TYPE          default both; deletions are scoped to it
-  --stuck-after DURATION      STUCK_TRAINING_AFTER  default 6h (90s, 30m, 6h, 1d)
-  --max-delete-fraction F     MAX_DELETE_FRACTION   default 0.5 (the mass-deletion breaker)
-  --json                                            one JSON line on stdout: the run summary
-
-Exit status: 0 succeeded or skipped, 1 failed, 2 bad input.`;
+/** --help, rendered from the settings registry and the CLI's own flags. */
+export const SYNC_HELP = [
+  'Usage: npm run sync -- [flags]',
+  '',
+  'Runs one sync: walks every page of GET /v2/replicas and brings the replicas table up to date.',
+  'The API key comes from TAVUS_API_KEY only. A flag overrides its environment variable.',
+  '',
+  ...syncHelpRows().map(
+    (row) => `  ${(row.flag ?? '').padEnd(28)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
+  ),
+  '',
+  'Exit status: 0 succeeded or skipped, 1 failed, 2 bad input.',
+].join('\n');
 
 /** How long a run from a shell may walk before it gives up (no deletions then). */
 const CLI_WALK_BUDGET_MS = 15 * 60_000;
@@ -35,16 +30,7 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
     process.stdout.write(`${SYNC_HELP}\n`);
     return 0;
   }
-  const fromFlags: RawSettings = {
-    apiUrl: values['api-url'],
-    table: values.table,
-    runsTable: values['runs-table'],
-    eventsTable: values['events-table'],
-    replicaType: values['replica-type'],
-    stuckAfter: values['stuck-after'],
-    maxDeleteFraction: values['max-delete-fraction'],
-  };
-  const settings = settingsFrom(fromFlags, env);
+  const settings = settingsFrom(rawSettingsFromFlags(values), env);
   const apiKey = apiKeyFromEnv(env);
   const redact = redactor(apiKey);
   const log = stderrLog(redact);

@@ -5,14 +5,29 @@
  * value the function accepts.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { InputError } from '../functions/engine/errors.js';
 import {
-  ENVIRONMENT_VARIABLES,
   parseDuration,
   parseSettings,
-  SettingsError,
+  SETTING_KEYS,
+  settingSpec,
   type RawSettings,
+  type SETTINGS,
+  type SettingKey,
   type SyncSettings,
 } from '../functions/engine/settings.js';
+
+type Registry = typeof SETTINGS;
+type ContextOf<K extends SettingKey> = Registry[K] extends { context: infer C extends string } ? C : never;
+type ContextDefault<K extends SettingKey> = Registry[K] extends { default: infer D } ? D : '';
+
+/** The sync settings' context keys and defaults, from the settings registry. */
+const SYNC_CONTEXT_DEFAULTS = Object.fromEntries(
+  SETTING_KEYS.flatMap((key) => {
+    const { context, default: value } = settingSpec(key);
+    return context === undefined ? [] : [[context, value ?? '']];
+  }),
+) as { [K in SettingKey as ContextOf<K>]: ContextDefault<K> };
 
 /**
  * Every context key with its default. cdk.json lists the same values so they are visible and
@@ -25,18 +40,8 @@ export const CONTEXT_DEFAULTS = {
   scheduleTimeZone: 'UTC',
   /** Alarm when no run succeeded for this long; empty: three schedule intervals (rate only). */
   staleAfter: '',
-  apiUrl: 'https://tavusapi.com',
-  /** `user` or `system`; empty syncs both. */
-  replicaType: '',
-  stuckAfter: '6h',
-  maxDeleteFraction: 0.5,
-  replicasTable: 'tavus-replicas',
-  runsTable: 'tavus-replica-sync-runs',
-  eventsTable: 'tavus-replica-events',
-  runRecordTtlDays: 90,
-  /** Empty keeps history events forever. */
-  eventTtlDays: '',
-  maxApiConcurrency: 4,
+  /** The sync's own settings (an empty string leaves an optional one unset). */
+  ...SYNC_CONTEXT_DEFAULTS,
   /** Where alarm notifications are mailed; empty: subscribe to the topic yourself. */
   alarmEmail: '',
   /** A complete secret ARN to read the key from instead of creating a secret. */
@@ -47,20 +52,6 @@ export const CONTEXT_DEFAULTS = {
 } as const;
 
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
-
-/** The sync settings each context key feeds, and through it the function's environment variable. */
-const SETTING_FOR_CONTEXT = {
-  apiUrl: 'apiUrl',
-  replicasTable: 'table',
-  runsTable: 'runsTable',
-  eventsTable: 'eventsTable',
-  replicaType: 'replicaType',
-  stuckAfter: 'stuckAfter',
-  maxDeleteFraction: 'maxDeleteFraction',
-  runRecordTtlDays: 'runRecordTtlDays',
-  eventTtlDays: 'eventTtlDays',
-  maxApiConcurrency: 'maxConcurrency',
-} as const satisfies Partial<Record<ContextKey, keyof RawSettings>>;
 
 export interface ScheduleConfig {
   expression: string;
@@ -84,39 +75,38 @@ export interface DeployConfig {
 
 /** CloudWatch alarms evaluate at most seven days; a stale window must fit in it. */
 const MAX_STALE_AFTER_MS = 7 * 86_400_000;
-const TABLE_VARIABLES = new Set([ENVIRONMENT_VARIABLES.table, ENVIRONMENT_VARIABLES.runsTable, ENVIRONMENT_VARIABLES.eventsTable]);
 
 /** Reads and checks the context; `get` is `(key) => app.node.tryGetContext(key)`. */
 export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
-  const text = (key: ContextKey): string => {
-    const value = get(key) ?? CONTEXT_DEFAULTS[key];
+  const text = (key: string): string => {
+    const value = get(key) ?? (CONTEXT_DEFAULTS as Record<string, unknown>)[key];
     return typeof value === 'string' ? value.trim() : String(value);
   };
-  const describe = (key: ContextKey) => `The context value "${key}" (cdk.json or -c ${key}=...)`;
+  const describe = (key: string) => `The context value "${key}" (cdk.json or -c ${key}=...)`;
 
   const raw: RawSettings = {};
-  const contextFor = new Map<keyof RawSettings, ContextKey>();
-  for (const [contextKey, setting] of Object.entries(SETTING_FOR_CONTEXT) as Array<[ContextKey, keyof RawSettings]>) {
-    contextFor.set(setting, contextKey);
-    const value = text(contextKey);
-    if (value !== '') raw[setting] = value;
+  for (const key of SETTING_KEYS) {
+    const { context } = settingSpec(key);
+    const value = context === undefined ? '' : text(context);
+    if (value !== '') raw[key] = value;
   }
-  const settings = parseSettings(raw, (setting) => describe(contextFor.get(setting) ?? (setting as ContextKey)));
+  const settings = parseSettings(raw, (key) => describe(settingSpec(key).context ?? key));
+  // Table names reach the function through bindTable, beside the grants.
   const syncEnvironment: Record<string, string> = {};
-  for (const [setting, value] of Object.entries(raw) as Array<[keyof RawSettings, string]>) {
-    const variable = ENVIRONMENT_VARIABLES[setting];
-    if (!TABLE_VARIABLES.has(variable)) syncEnvironment[variable] = setting === 'apiUrl' ? settings.apiUrl : value;
+  for (const [key, value] of Object.entries(raw) as Array<[SettingKey, string]>) {
+    const { field, variable } = settingSpec(key);
+    if (!field.startsWith('tables.')) syncEnvironment[variable] = key === 'apiUrl' ? settings.apiUrl : value;
   }
 
   const schedule = parseSchedule(text('schedule'), text('scheduleTimeZone'), describe);
   const staleAfterMs = parseStaleAfter(text('staleAfter'), schedule, describe('staleAfter'));
   const alarmEmail = text('alarmEmail') || undefined;
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
-    throw new SettingsError(`${describe('alarmEmail')} must be an e-mail address like ops@example.com (or empty for none), not "${alarmEmail}".`);
+    throw new InputError(`${describe('alarmEmail')} must be an e-mail address like ops@example.com (or empty for none), not "${alarmEmail}".`);
   }
   const existingSecretArn = text('existingSecretArn') || undefined;
   if (existingSecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(existingSecretArn)) {
-    throw new SettingsError(
+    throw new InputError(
       `${describe('existingSecretArn')} must be a secret's complete ARN, with the six-character suffix Secrets Manager adds (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf), not "${existingSecretArn}".`,
     );
   }
@@ -141,14 +131,14 @@ function parseSchedule(expression: string, timeZone: string, describe: (key: Con
   const rateOk = rate !== null && amount >= 1 && (amount === 1) === (rate[3] === '');
   const cronOk = /^cron\(\S+( \S+){5}\)$/.test(expression);
   if (!rateOk && !cronOk) {
-    throw new SettingsError(
+    throw new InputError(
       `${describe('schedule')} must be an EventBridge Scheduler rate or cron expression like "rate(1 hour)", "rate(30 minutes)" or "cron(0 6 * * ? *)", not "${expression}".`,
     );
   }
   try {
     new Intl.DateTimeFormat('en', { timeZone });
   } catch {
-    throw new SettingsError(`${describe('scheduleTimeZone')} must be an IANA time zone like UTC or Europe/Berlin, not "${timeZone}".`);
+    throw new InputError(`${describe('scheduleTimeZone')} must be an IANA time zone like UTC or Europe/Berlin, not "${timeZone}".`);
   }
   return { expression, timeZone, intervalMs: rateOk ? amount * RATE_UNITS_MS[rate[2] as string]! : undefined };
 }
@@ -156,19 +146,19 @@ function parseSchedule(expression: string, timeZone: string, describe: (key: Con
 function parseStaleAfter(text: string, schedule: ScheduleConfig, source: string): number {
   if (text === '') {
     if (schedule.intervalMs === undefined) {
-      throw new SettingsError(
+      throw new InputError(
         `${source} must be set when the schedule is a cron expression: give the longest time without a successful run that is still normal, like 26h for a daily run.`,
       );
     }
     const threeRuns = 3 * schedule.intervalMs;
     if (threeRuns > MAX_STALE_AFTER_MS) {
-      throw new SettingsError(`${source} must be set, to at most 7d, when three schedule intervals exceed the seven days a CloudWatch alarm can watch.`);
+      throw new InputError(`${source} must be set, to at most 7d, when three schedule intervals exceed the seven days a CloudWatch alarm can watch.`);
     }
     return threeRuns;
   }
   const ms = parseDuration(text, source);
   if (ms % 60_000 !== 0 || ms > MAX_STALE_AFTER_MS) {
-    throw new SettingsError(`${source} must be whole minutes up to 7d (like 3h or 2d), as CloudWatch alarms require, not "${text}".`);
+    throw new InputError(`${source} must be whole minutes up to 7d (like 3h or 2d), as CloudWatch alarms require, not "${text}".`);
   }
   return ms;
 }
@@ -178,12 +168,12 @@ const RETENTION_DAYS = Object.values(RetentionDays).filter((value): value is num
 function parseRetention(text: string, source: string): RetentionDays {
   const days = Number(text);
   if (!RETENTION_DAYS.includes(days)) {
-    throw new SettingsError(`${source} must be one of the retention periods CloudWatch Logs offers (${RETENTION_DAYS.join(', ')}), not "${text}".`);
+    throw new InputError(`${source} must be one of the retention periods CloudWatch Logs offers (${RETENTION_DAYS.join(', ')}), not "${text}".`);
   }
   return days as RetentionDays;
 }
 
 function parseBoolean(text: string, source: string): boolean {
   if (text === 'true' || text === 'false') return text === 'true';
-  throw new SettingsError(`${source} must be true or false, not "${text}".`);
+  throw new InputError(`${source} must be true or false, not "${text}".`);
 }

@@ -26,7 +26,7 @@ interface Run {
 function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<Run> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const name of Object.keys(childEnv)) {
-    if (/^(TAVUS_|REPLICAS_TABLE|SYNC_RUNS_TABLE|REPLICA_|DYNAMODB_ENDPOINT|STUCK_|MAX_DELETE)/.test(name)) delete childEnv[name];
+    if (/^(TAVUS_|REPLICAS_TABLE|SYNC_RUNS_TABLE|REPLICA_|DYNAMODB_ENDPOINT|STUCK_|MAX_DELETE|MAX_API|RUN_RECORD_TTL|EVENT_TTL)/.test(name)) delete childEnv[name];
   }
   Object.assign(childEnv, env);
   return new Promise((resolve, reject) => {
@@ -117,6 +117,9 @@ describe('replica-sync CLI', () => {
     [['sync', '--max-delete-fraction', '2'], { TAVUS_API_KEY: API_KEY }, /--max-delete-fraction must be a number from 0 to 1/],
     [['sync', '--replica-type', 'stock'], { TAVUS_API_KEY: API_KEY }, /--replica-type must be user or system/],
     [['sync', '--api-url', 'tavusapi.com'], { TAVUS_API_KEY: API_KEY }, /--api-url must be an http\(s\) URL/],
+    [['sync', '--api-url', 'http://tavusapi.com'], { TAVUS_API_KEY: API_KEY }, /--api-url must use https:\/\//],
+    [['sync'], { TAVUS_API_KEY: API_KEY, TAVUS_API_URL: 'http://tavusapi.com' }, /TAVUS_API_URL must use https:\/\//],
+    [['sync'], { TAVUS_API_KEY: API_KEY, MAX_API_CONCURRENCY: '0' }, /MAX_API_CONCURRENCY must be a whole number of at least 1/],
     [['sync', '--bogus'], { TAVUS_API_KEY: API_KEY }, /Unknown flag --bogus/],
     [['sync', '--table'], { TAVUS_API_KEY: API_KEY }, /--table needs a value/],
     [['sync', '--json=yes'], { TAVUS_API_KEY: API_KEY }, /--json takes no value/],
@@ -131,6 +134,15 @@ describe('replica-sync CLI', () => {
     expect(run.stderr).toMatch(sentence);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stdout).toBe('');
+  });
+
+  it('prints --help listing every flag, and exits 0', async () => {
+    const run = await cli(['sync', '--help']);
+    expect(run.code).toBe(0);
+    for (const flag of ['--api-url', '--table', '--runs-table', '--events-table', '--endpoint', '--local', '--create-tables', '--replica-type', '--stuck-after', '--max-delete-fraction', '--json', '--help']) {
+      expect(run.stdout).toContain(`  ${flag}`);
+    }
+    for (const variable of ['TAVUS_API_URL', 'RUN_RECORD_TTL_DAYS', 'EVENT_TTL_DAYS', 'MAX_API_CONCURRENCY']) expect(run.stdout).toContain(variable);
   });
 
   it('answers queries over what a sync wrote: replicas in error as CSV, history as JSON lines', async () => {

@@ -8,9 +8,9 @@ import {
   parseTableName,
   parseUrl,
   rawSettingsFromEnv,
-  SettingsError,
   type RawSettings,
 } from '../functions/engine/settings.js';
+import { inputErrorFrom } from './support/input-error.js';
 
 const FLAGS: Record<keyof RawSettings, string> = {
   apiUrl: '--api-url',
@@ -25,16 +25,7 @@ const FLAGS: Record<keyof RawSettings, string> = {
   maxConcurrency: '--max-concurrency',
 };
 
-/** The SettingsError a call throws; fails the test when it throws nothing or something else. */
-function settingsError(call: () => unknown): SettingsError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SettingsError);
-    return error as SettingsError;
-  }
-  throw new Error('expected a SettingsError');
-}
+const settingsError = inputErrorFrom;
 
 /** One sentence: a capital or flag first, one full stop at the end, no line breaks. */
 function expectOneSentence(message: string): void {
@@ -133,10 +124,36 @@ describe('table names', () => {
     expectOneSentence(error.message);
   });
 
-  it('refuses two tables under one name', () => {
+  it('refuses two tables under one name, naming the setting that repeats one', () => {
     const error = settingsError(() => parseSettings({ table: 'same', runsTable: 'same' }));
     expect(error.message).toMatch(/different tables/);
+    expect(error.setting).toBe('runsTable');
     expectOneSentence(error.message);
+    expect(settingsError(() => parseSettings({ eventsTable: 'tavus-replicas' })).setting).toBe('eventsTable');
+  });
+});
+
+describe('bounds that keep a typo from becoming a runaway value', () => {
+  it.each([
+    [{ maxConcurrency: '65' }, 'MAX_API_CONCURRENCY', 'at most 64'],
+    [{ runRecordTtlDays: '36501' }, 'RUN_RECORD_TTL_DAYS', 'at most 36500'],
+    [{ eventTtlDays: '99999999' }, 'EVENT_TTL_DAYS', 'at most 36500'],
+    [{ stuckAfter: '99999999999999999999d' }, 'STUCK_TRAINING_AFTER', '90s, 30m, 6h or 1d'],
+  ] as Array<[RawSettings, string, string]>)('refuses %j', (raw, variable, limit) => {
+    const error = settingsError(() => parseSettings(raw));
+    expect(error.message).toContain(variable);
+    expect(error.message).toContain(limit);
+    expect(error.setting).toBe(Object.keys(raw)[0]);
+    expectOneSentence(error.message);
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(parseSettings({ maxConcurrency: '64', runRecordTtlDays: '36500', eventTtlDays: '1', stuckAfter: '3650d' })).toMatchObject({
+      maxConcurrency: 64,
+      runRecordTtlDays: 36_500,
+      eventTtlDays: 1,
+      stuckAfterMs: 3650 * 86_400_000,
+    });
   });
 });
 

@@ -62,4 +62,11 @@ describe('npx cdk synth', () => {
     expect(stderr).toContain('The context value "schedule" (cdk.json or -c schedule=...) must be an EventBridge Scheduler rate or cron expression');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('refuses an apiUrl that would send the key in clear text, with one sentence', () => {
+    const { status, stderr } = synth('-c', 'apiUrl=http://tavusapi.com');
+    expect(status).not.toBe(0);
+    expect(stderr).toContain('The context value "apiUrl" (cdk.json or -c apiUrl=...) must use https://');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { redactor } from '../engine/redact.js';
-import { parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
+import { DEPLOYED_TERMS, parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
 import { ReplicaStore } from '../engine/store.js';
 import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
 import { readApiKey } from './api-key.js';
@@ -35,7 +35,8 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
   let summary: RunSummary | undefined;
   let redact = (text: string) => text;
   try {
-    const settings = parseSettings(rawSettingsFromEnv(process.env));
+    // A bad value names the cdk.json context key an operator sets, and the variable it became.
+    const settings = parseSettings(rawSettingsFromEnv(process.env), (key) => `The ${DEPLOYED_TERMS.name(key)}`);
     const apiKey = await readApiKey(process.env.TAVUS_API_KEY_SECRET_ARN);
     redact = redactor(apiKey);
     summary = await runSync(

@@ -9,7 +9,8 @@ import { parseFilters } from './query/filters.js';
 import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat } from './query/format.js';
 import { toHistory } from './query/history.js';
 import { renderReportHtml } from './query/html.js';
-import { planReplicaRead, type Item } from './query/plan.js';
+import { planReplicaRead } from './query/read-plan.js';
+import type { Item } from './query/types.js';
 import { readEvents, readPlan, readReplica, scanTable } from './query/read.js';
 import { computeReport, formatReportText } from './query/report.js';
 

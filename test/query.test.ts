@@ -11,7 +11,7 @@ import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
 import { parseDateBound, parseFilters, type ReplicaFilters } from '../cli/query/filters.js';
 import { formatCsv, REPLICA_CSV_COLUMNS } from '../cli/query/format.js';
-import { planReplicaRead, type ReadPlan } from '../cli/query/plan.js';
+import { planReplicaRead, type ReadPlan } from '../cli/query/read-plan.js';
 import { uniqueName } from './support/dynamodb.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 

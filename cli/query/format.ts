@@ -1,7 +1,8 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
 import { SYNC_ATTRIBUTES } from '../../functions/engine/replica.js';
 import { SettingsError } from '../../functions/engine/settings.js';
-import type { Item } from './plan.js';
+import { textTable } from '../text-table.js';
+import type { Item } from './types.js';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -99,9 +100,7 @@ function csvField(text: string): string {
 
 export function formatTable(rows: Item[], columns: Column[]): string {
   const cells = rows.map((row) => columns.map((column) => fit(tableText(row[column.name]), column.maxWidth)));
-  const widths = columns.map((column, i) => Math.max(column.name.length, ...cells.map((row) => (row[i] as string).length)));
-  const line = (values: string[]): string => `${values.map((value, i) => value.padEnd(widths[i] as number)).join('  ').trimEnd()}\n`;
-  return line(columns.map((column) => column.name)) + line(widths.map((width) => '-'.repeat(width))) + cells.map(line).join('');
+  return textTable([columns.map((column) => column.name), ...cells], { rule: true }).map((line) => `${line}\n`).join('');
 }
 
 function cellText(value: unknown): string {

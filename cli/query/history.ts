@@ -1,5 +1,5 @@
 import type { EventType } from '../../functions/engine/plan.js';
-import type { Item } from './plan.js';
+import type { Item } from './types.js';
 
 /** One line of a replica's story, as the contract prints it. */
 export interface HistoryEntry {

@@ -3,7 +3,8 @@
  * stuck trainings, training durations, recent failures. The text and HTML renderings read only this.
  */
 import { toHistory, type HistoryEntry } from './history.js';
-import type { Item } from './plan.js';
+import { textTable } from '../text-table.js';
+import type { Item } from './types.js';
 
 export const FAILURE_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -163,11 +164,8 @@ export function formatDuration(ms: number): string {
 export function formatReportText(report: Report): string {
   const out: string[] = [];
   // Counts right-aligned after the first column; text left-aligned.
-  const pad = (rows: string[][], counts = false): string[] => {
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-    const cell = (value: string, i: number): string => (counts && i > 0 ? value.padStart(widths[i]!) : value.padEnd(widths[i]!));
-    return rows.map((row) => `  ${row.map(cell).join('  ')}`.trimEnd());
-  };
+  const pad = (rows: string[][], counts = false): string[] =>
+    textTable(rows, { indent: '  ', rightAligned: (column) => counts && column > 0 });
   out.push(`Replicas: ${report.replicas.live} live, ${report.replicas.deleted} deleted (as of ${report.generated_at})`, '');
   out.push('By status (live)');
   out.push(

@@ -6,8 +6,7 @@
 import type { QueryCommandInput, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BY_STATUS_INDEX, STUCK_INDEX } from '../../functions/engine/tables.js';
 import type { ReplicaFilters } from './filters.js';
-
-export type Item = Record<string, unknown>;
+import type { Item } from './types.js';
 
 export type ReadPlan =
   | { operation: 'Query'; input: QueryCommandInput; keep: (item: Item) => boolean; description: string }
@@ -40,7 +39,7 @@ class Expression {
 }
 
 export function planReplicaRead(filters: ReplicaFilters, table: string): ReadPlan {
-  const x = new Expression();
+  const expression = new Expression();
   const filter: string[] = [];
   const key: string[] = [];
   // The sort key of by-status can carry only one condition: with both bounds it is BETWEEN, which
@@ -50,26 +49,26 @@ export function planReplicaRead(filters: ReplicaFilters, table: string): ReadPla
   let index: string | undefined;
   if (filters.stuck) {
     index = STUCK_INDEX;
-    key.push(`${x.name('status')} = ${x.value('status', filters.status ?? 'started')}`);
+    key.push(`${expression.name('status')} = ${expression.value('status', filters.status ?? 'started')}`);
   } else if (filters.status !== undefined) {
     index = BY_STATUS_INDEX;
-    key.push(`${x.name('status')} = ${x.value('status', filters.status)}`);
+    key.push(`${expression.name('status')} = ${expression.value('status', filters.status)}`);
   }
 
   const createdRange = index === BY_STATUS_INDEX ? key : filter;
-  const createdAt = (): string => x.name('created_at');
+  const createdAt = (): string => expression.name('created_at');
   const { createdAfter: after, createdBefore: before } = filters;
   if (after !== undefined && before !== undefined && index === BY_STATUS_INDEX) {
-    createdRange.push(`${createdAt()} BETWEEN ${x.value('after', after)} AND ${x.value('before', before)}`);
+    createdRange.push(`${createdAt()} BETWEEN ${expression.value('after', after)} AND ${expression.value('before', before)}`);
     dropCreatedAt = before;
   } else {
-    if (after !== undefined) createdRange.push(`${createdAt()} >= ${x.value('after', after)}`);
-    if (before !== undefined) createdRange.push(`${createdAt()} < ${x.value('before', before)}`);
+    if (after !== undefined) createdRange.push(`${createdAt()} >= ${expression.value('after', after)}`);
+    if (before !== undefined) createdRange.push(`${createdAt()} < ${expression.value('before', before)}`);
   }
 
-  if (filters.type !== undefined) filter.push(`${x.name('replica_type')} = ${x.value('type', filters.type)}`);
-  if (filters.lifecycle === 'live') filter.push(`attribute_not_exists(${x.name('deleted_at')})`);
-  if (filters.lifecycle === 'deleted') filter.push(`attribute_exists(${x.name('deleted_at')})`);
+  if (filters.type !== undefined) filter.push(`${expression.name('replica_type')} = ${expression.value('type', filters.type)}`);
+  if (filters.lifecycle === 'live') filter.push(`attribute_not_exists(${expression.name('deleted_at')})`);
+  if (filters.lifecycle === 'deleted') filter.push(`attribute_exists(${expression.name('deleted_at')})`);
 
   // DynamoDB's contains() is case-sensitive, so the name is matched here, after the read.
   const name = filters.name;
@@ -81,14 +80,14 @@ export function planReplicaRead(filters: ReplicaFilters, table: string): ReadPla
   if (index !== undefined) {
     return {
       operation: 'Query',
-      input: { TableName: table, IndexName: index, KeyConditionExpression: key.join(' AND '), ...filterExpression, ...x.attributes() },
+      input: { TableName: table, IndexName: index, KeyConditionExpression: key.join(' AND '), ...filterExpression, ...expression.attributes() },
       keep,
       description: `a Query of index ${index}`,
     };
   }
   return {
     operation: 'Scan',
-    input: { TableName: table, ...filterExpression, ...x.attributes() },
+    input: { TableName: table, ...filterExpression, ...expression.attributes() },
     keep,
     description: 'a Scan',
   };

@@ -3,6 +3,7 @@
  * the cost per run and per month, the JSON figures and the dated Markdown record.
  */
 import type { ScenarioResult, SideResult } from './scenarios.js';
+import { textTable } from '../cli/text-table.js';
 
 export interface MachineInfo {
   cpus: number;
@@ -247,9 +248,7 @@ export function markdownRecord(report: BenchReport): string {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const render = (row: string[]): string => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
-  return [render(header), render(widths.map((width) => '-'.repeat(width))), ...rows.map(render)].join('\n');
+  return textTable([header, ...rows], { rule: true }).join('\n');
 }
 
 function seconds(ms: number): string {

@@ -1,16 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { parseSettings } from '../functions/engine/settings.js';
 import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import { parseFlags } from './args.js';
+import type { TableNames } from '../functions/engine/tables.js';
 import { EVENT_COLUMNS, formatTable, REPLICA_TABLE_COLUMNS } from './query/format.js';
+import { readEvents, readReplica } from './query/read.js';
 import { dynamoClient } from './dynamo.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
 const HOUR_MS = 3_600_000;
+
+/** The demo account has no Phoenix-4.5 fine-tunes, so their columns would stay empty on screen. */
+const DEMO_REPLICA_COLUMNS = ['replica_id', 'replica_name', 'replica_type', 'status', 'training_progress', 'stuck_since', 'deleted_at'];
 
 /**
  * `npm run demo`: the whole product on a laptop. A simulated Tavus account and an in-memory
@@ -25,22 +30,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     return 0;
   }
   const out = (text = ''): void => void process.stdout.write(`${text}\n`);
-  const apiKey = randomBytes(16).toString('hex');
-  const simulator = new TavusSimulator({ apiKey, replicas: makeReplicas(240, { seed: 7 }), pageSizeCap: 25, latencyMs: 15 });
-  const apiUrl = await simulator.start();
-  out('Starting DynamoDB Local (embedded, in memory)...');
-  const dynamo = await startDynamoDbLocal();
-  const client = dynamoClient(dynamo.endpoint);
+  const world = await startDemoWorld(out);
   try {
-    const settings = parseSettings({ apiUrl });
-    await createMissingTables(client, settings.tables);
-    const store = new ReplicaStore(client, settings.tables);
     let now = new Date();
     const sync = async (title: string): Promise<RunSummary> => {
       out(`\n== ${title}`);
       const summary = await runSync(
-        settings,
-        { store, apiKey, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
+        world.settings,
+        { store: world.store, apiKey: world.apiKey, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
         { walkBudgetMs: 5 * 60_000 },
       );
       endProgress();
@@ -48,58 +45,84 @@ export async function demoCommand(args: string[]): Promise<number> {
       return summary;
     };
 
-    out(`Simulated Tavus API at ${apiUrl}: ${simulator.replicas.length} replicas, at most 25 per page.`);
+    out(`Simulated Tavus API at ${world.simulator.url}: ${world.simulator.replicas.length} replicas, at most 25 per page.`);
     const first = await sync('First sync: every replica is new');
     if (first.status !== 'succeeded') return 1;
-
-    const [renamed, finishing, stalling, removed] = pickDemoReplicas(simulator);
-    simulator.update(renamed.replica_id, { replica_name: `${renamed.replica_name} (renamed)` });
-    simulator.update(finishing.replica_id, { status: 'completed', training_progress: '100/100' });
-    // Every other training moves on, so exactly one replica stalls.
-    const progressing = simulator.replicas.filter(
-      (replica) => replica.status === 'started' && replica.replica_id !== stalling.replica_id,
-    );
-    for (const replica of progressing) simulator.update(replica.replica_id, { training_progress: advance(replica.training_progress) });
-    simulator.remove(removed.replica_id);
-    const added = makeReplicas(1, { seed: 99, idPrefix: 'rnew' })[0]!;
-    simulator.add(added);
-    out('\n== Meanwhile, in the Tavus account');
-    out(`  renamed            ${renamed.replica_id}  "${renamed.replica_name}"`);
-    out(`  finished training  ${finishing.replica_id}`);
-    out(`  made progress      ${progressing.length} other trainings`);
-    out(`  stalled training   ${stalling.replica_id}  still ${stalling.training_progress}`);
-    out(`  deleted            ${removed.replica_id}`);
-    out(`  created            ${added.replica_id}`);
-
+    const touched = changeAccount(world.simulator, out);
     now = new Date(now.getTime() + 7 * HOUR_MS);
     const second = await sync('Second sync, seven hours later (stuck after 6h)');
     if (second.status !== 'succeeded') return 1;
 
-    const documents = store.documents;
-    const touched = [renamed, finishing, stalling, removed, added].map((replica) => replica.replica_id);
-    const items: Array<Record<string, unknown>> = [];
-    const events: Array<Record<string, unknown>> = [];
-    for (const id of touched) {
-      const item = await documents.send(new GetCommand({ TableName: settings.tables.replicas, Key: { replica_id: id } }));
-      if (item.Item) items.push(item.Item);
-      const page = await documents.send(
-        new QueryCommand({ TableName: settings.tables.events, KeyConditionExpression: 'replica_id = :id', ExpressionAttributeValues: { ':id': id } }),
-      );
-      events.push(...(page.Items ?? []).filter((event) => event.run_id === second.run_id));
-    }
-    out('\n== Those replicas in the table now (npm run query shows the same columns)');
-    out(formatTable(items, REPLICA_TABLE_COLUMNS.filter((column) => column.name !== 'created_at')).trimEnd());
-    out('\n== What the second sync recorded in their history (events table)');
-    out(formatTable(events, EVENT_COLUMNS.filter((column) => column.name !== 'run_id' && column.name !== 'at')).trimEnd());
+    await showTouched(world.store.documents, world.settings.tables, touched, second.run_id, out);
     out('\nThe renamed replica counts as updated; the stalled one is flagged stuck (stuck_since) and');
     out('raises the StuckTrainingReplicas alarm when deployed. The deleted one keeps its item with');
     out('deleted_at set. Try it for real: TAVUS_API_KEY=... npm run sync -- --local');
     return 0;
   } finally {
+    await world.stop();
+  }
+}
+
+/** The simulated account, an in-memory DynamoDB Local with the tables, and the store over them. */
+async function startDemoWorld(out: (text?: string) => void) {
+  const apiKey = randomBytes(16).toString('hex');
+  const simulator = new TavusSimulator({ apiKey, replicas: makeReplicas(240, { seed: 7 }), pageSizeCap: 25, latencyMs: 15 });
+  const apiUrl = await simulator.start();
+  out('Starting DynamoDB Local (embedded, in memory)...');
+  const dynamo = await startDynamoDbLocal();
+  const client = dynamoClient(dynamo.endpoint);
+  const stop = async (): Promise<void> => {
     client.destroy();
     await dynamo.stop();
     await simulator.stop();
+  };
+  try {
+    const settings = parseSettings({ apiUrl });
+    await createMissingTables(client, settings.tables);
+    return { apiKey, simulator, settings, store: new ReplicaStore(client, settings.tables), stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
+}
+
+/** Changes the account between the syncs, says what changed, and returns the replicas it touched. */
+function changeAccount(simulator: TavusSimulator, out: (text?: string) => void): string[] {
+  const [renamed, finishing, stalling, removed] = pickDemoReplicas(simulator);
+  simulator.update(renamed.replica_id, { replica_name: `${renamed.replica_name} (renamed)` });
+  simulator.update(finishing.replica_id, { status: 'completed', training_progress: '100/100' });
+  // Every other training moves on, so exactly one replica stalls.
+  const progressing = simulator.replicas.filter(
+    (replica) => replica.status === 'started' && replica.replica_id !== stalling.replica_id,
+  );
+  for (const replica of progressing) simulator.update(replica.replica_id, { training_progress: advance(replica.training_progress) });
+  simulator.remove(removed.replica_id);
+  const added = makeReplicas(1, { seed: 99, idPrefix: 'rnew' })[0]!;
+  simulator.add(added);
+  out('\n== Meanwhile, in the Tavus account');
+  out(`  renamed            ${renamed.replica_id}  "${renamed.replica_name}"`);
+  out(`  finished training  ${finishing.replica_id}`);
+  out(`  made progress      ${progressing.length} other trainings`);
+  out(`  stalled training   ${stalling.replica_id}  still ${stalling.training_progress}`);
+  out(`  deleted            ${removed.replica_id}`);
+  out(`  created            ${added.replica_id}`);
+  return [renamed, finishing, stalling, removed, added].map((replica) => replica.replica_id);
+}
+
+/** The touched replicas as `npm run query` reads them, and what the run recorded in their history. */
+async function showTouched(
+  documents: DynamoDBDocumentClient,
+  tables: TableNames,
+  ids: string[],
+  runId: string,
+  out: (text?: string) => void,
+): Promise<void> {
+  const items = (await Promise.all(ids.map((id) => readReplica(documents, tables.replicas, id)))).filter((item) => item !== undefined);
+  const events = (await Promise.all(ids.map((id) => readEvents(documents, tables.events, id)))).flat().filter((event) => event.run_id === runId);
+  out('\n== Those replicas in the table now (npm run query shows the same columns)');
+  out(formatTable(items, REPLICA_TABLE_COLUMNS.filter((column) => DEMO_REPLICA_COLUMNS.includes(column.name))).trimEnd());
+  out('\n== What the second sync recorded in their history (events table)');
+  out(formatTable(events, EVENT_COLUMNS.filter((column) => column.name !== 'run_id' && column.name !== 'at')).trimEnd());
 }
 
 /** Four distinct replicas that show each kind of change: two completed, two still training. */

@@ -1,5 +1,6 @@
 import type { RunSummary, SyncLog } from '../functions/engine/sync.js';
 import type { WalkProgress } from '../functions/engine/walk.js';
+import { textTable } from './text-table.js';
 
 /**
  * Log lines on stderr: `level message {fields}` for people; stdout stays free for the summary
@@ -58,8 +59,7 @@ export function formatSummary(summary: RunSummary): string {
     ['written', String(summary.written)],
     ['retries', String(summary.retries)],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
+  const lines = textTable(rows, { indent: '  ' });
   if (summary.error) lines.push('', `  ${summary.error}`);
   for (const warning of summary.warnings) lines.push('', `  note: ${warning}`);
   return lines.join('\n');

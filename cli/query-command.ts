@@ -1,17 +1,17 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SettingsError, type RawSettings } from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
+import type { RawSettings } from '../functions/engine/settings.js';
 import type { TableNames } from '../functions/engine/tables.js';
 import { TABLE_FLAGS, parseFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
-import { parseFilters } from './query/filters.js';
-import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat } from './query/format.js';
+import { parseFilters, type ReplicaFilters } from './query/filters.js';
+import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat, type Format } from './query/format.js';
 import { toHistory } from './query/history.js';
-import { renderReportHtml } from './query/html.js';
-import { planReplicaRead, type Item } from './query/plan.js';
-import { readEvents, readPlan, readReplica, scanTable } from './query/read.js';
-import { computeReport, formatReportText } from './query/report.js';
+import { readEvents, readPlan, readReplica } from './query/read.js';
+import { planReplicaRead } from './query/read-plan.js';
+import { runReport } from './query/report-command.js';
+import type { Item } from './query/types.js';
 
 export const QUERY_HELP = `Usage: npm run query -- [filters] [--format table|csv|json]
        npm run query -- history REPLICA_ID [--format table|csv|json]
@@ -22,7 +22,11 @@ Reads the replicas table; without filters it lists live replicas, oldest first.
 Filters (combine freely):
   --status S                 only this status (started, completed, error, ...)   Query of index by-status
   --type user|system         only this replica type
-  --stuck                    only replicas flagged stuck in training             Query of index stuck
+  --stuck                    only replicas flagged stuck, in training or in       Scan of index stuck
+                             fine-tune (column stuck_reason says which)
+  --finetune STATUS          only this finetune_status (Phoenix-4.5's second phase): a raw value
+                             (training, completed, errored, ...), or in-progress (any value but
+                             completed or a failure) or failed (errored, error or failed)
   --deleted                  only replicas deleted upstream
   --all                      live and deleted replicas
   --created-after DATE       created at or after DATE (2024-05-01 or 2024-05-01T09:30:00Z)
@@ -39,13 +43,15 @@ Where:
   --endpoint URL             DYNAMODB_ENDPOINT     a DynamoDB endpoint, e.g. DynamoDB Local
   --local                                          the embedded DynamoDB Local with data under .data/
 
-Exit status: 0 answered (even with no rows), 1 DynamoDB failed or the replica is unknown, 2 bad input.`;
+Exit status: 0 answered (even with no rows), 1 DynamoDB failed, the replica is unknown or the
+report file could not be written, 2 bad input.`;
 
 export const QUERY_FLAGS = {
   ...TABLE_FLAGS,
   status: { type: 'string' },
   type: { type: 'string' },
   stuck: { type: 'boolean' },
+  finetune: { type: 'string' },
   deleted: { type: 'boolean' },
   all: { type: 'boolean' },
   'created-after': { type: 'string' },
@@ -55,7 +61,7 @@ export const QUERY_FLAGS = {
   html: { type: 'string' },
 } as const;
 
-const FILTER_FLAGS = ['status', 'type', 'stuck', 'deleted', 'all', 'created-after', 'created-before', 'name'] as const;
+const FILTER_FLAGS = ['status', 'type', 'stuck', 'finetune', 'deleted', 'all', 'created-after', 'created-before', 'name'] as const;
 
 /** Where a command writes; the tests hand in buffers, the CLI the process's streams. */
 export interface QueryIo {
@@ -67,17 +73,38 @@ export interface QueryIo {
   now?: () => Date;
 }
 
+/** What one invocation asks for, validated before any table is touched. */
+type QueryRequest =
+  | { mode: 'list'; format: Format; filters: ReplicaFilters }
+  | { mode: 'history'; format: Format; replicaId: string }
+  | { mode: 'report'; format: Format; htmlFile?: string };
+
 /** `npm run query`: lists, histories and the report, read straight from the tables. */
 export async function queryCommand(args: string[], env = process.env): Promise<number> {
-  // `npm run query | head` closes the pipe early: that is the reader's choice, not a failure.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-  return runQuery(args, env, {
-    out: (text) => void process.stdout.write(text),
-    err: (text) => void process.stderr.write(text),
-    isTerminal: Boolean(process.stdout.isTTY),
-  });
+  const stdout = pipeTolerantWriter(process.stdout);
+  try {
+    return await runQuery(args, env, { out: stdout.write, err: (text) => void process.stderr.write(text), isTerminal: Boolean(process.stdout.isTTY) });
+  } finally {
+    stdout.release();
+  }
+}
+
+/**
+ * Writes to `stream` until its reader goes away: `npm run query | head` closes the pipe early,
+ * which is the reader's choice, not a failure, so the rest is dropped and the command ends as usual.
+ */
+function pipeTolerantWriter(stream: NodeJS.WriteStream): { write: (text: string) => void; release: () => void } {
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  };
+  stream.on('error', onError);
+  return {
+    write: (text) => void (closed || stream.write(text)),
+    // Once closed, the stream is destroyed and emits nothing more; until then, keep listening.
+    release: () => void (closed && stream.off('error', onError)),
+  };
 }
 
 export async function runQuery(args: string[], env: NodeJS.ProcessEnv, io: QueryIo): Promise<number> {
@@ -86,78 +113,64 @@ export async function runQuery(args: string[], env: NodeJS.ProcessEnv, io: Query
     io.out(`${QUERY_HELP}\n`);
     return 0;
   }
-  const [first, ...rest] = positionals;
-  const mode = first === undefined ? 'list' : first === 'history' || first === 'report' ? first : undefined;
-  if (mode === undefined) {
-    throw new SettingsError(`Unexpected argument "${first}": query takes filters as flags, or history REPLICA_ID, or report (see npm run query -- --help).`);
-  }
-  const filterFlags = FILTER_FLAGS.filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`);
-  if (mode !== 'list' && filterFlags.length > 0) {
-    const many = filterFlags.length > 1;
-    throw new SettingsError(`${filterFlags.join(', ')} ${many ? 'filter' : 'filters'} the list of replicas, not ${mode}: leave ${many ? 'them' : 'it'} out.`);
-  }
-  if (values.html !== undefined && mode !== 'report') {
-    throw new SettingsError(`--html belongs to the report: npm run query -- report --html ${values.html}.`);
-  }
-  if (mode === 'history' && rest.length !== 1) {
-    throw new SettingsError('history needs exactly one replica id: npm run query -- history r783537ef5.');
-  }
-  if (mode === 'report' && rest.length > 0) {
-    throw new SettingsError(`report takes no arguments, but got "${rest.join(' ')}": see npm run query -- --help.`);
-  }
-  if (mode === 'report' && values.format === 'csv') {
-    throw new SettingsError('The report prints as table (text) or json; for CSV, list the replicas with npm run query -- --format csv.');
-  }
-  const format = parseFormat(values.format, io.isTerminal);
-  const filters = mode === 'list' ? parseFilters(values) : undefined;
-  const htmlFile = values.html === undefined ? undefined : parseHtmlPath(values.html);
+  const request = parseRequest(values, positionals, io.isTerminal);
   const tables = tableNames(values, env);
-
   const dynamo = await openDynamo({ local: values.local, endpoint: values.endpoint, createTables: values['create-tables'] }, tables, env);
   const documents = DynamoDBDocumentClient.from(dynamo.client);
   try {
-    if (mode === 'history') return await history(documents, tables, rest[0] as string, format, io);
-    if (mode === 'report') {
-      const now = io.now?.() ?? new Date();
-      const [replicas, events] = await Promise.all([
-        scanTable(documents, { TableName: tables.replicas }),
-        scanTable(documents, {
-          TableName: tables.events,
-          // The report reads starts, completions and failures; progress events are most of the table.
-          FilterExpression: '#type IN (:created, :status_changed)',
-          ExpressionAttributeNames: { '#type': 'type' },
-          ExpressionAttributeValues: { ':created': 'created', ':status_changed': 'status_changed' },
-        }),
-      ]);
-      const report = computeReport(replicas, events, now);
-      io.out(format === 'json' ? `${JSON.stringify(report)}\n` : formatReportText(report));
-      if (htmlFile) {
-        const html = renderReportHtml(report, { replicasTable: tables.replicas, eventsTable: tables.events, where: dynamo.description });
-        await writeFile(htmlFile, html).catch((error: NodeJS.ErrnoException) => {
-          throw new SettingsError(`The report could not be written to ${htmlFile} (${error.code ?? error.message}): name a file in a folder that exists and you may write to.`);
-        });
-        io.err(`Wrote the report to ${htmlFile}.\n`);
-      }
-      return 0;
-    }
-    const plan = planReplicaRead(filters!, tables.replicas);
-    const items = await readPlan(documents, plan);
-    items.sort(byCreatedAt);
-    io.out(formatRows(items.map(orderReplicaAttributes), format, { table: REPLICA_TABLE_COLUMNS, csv: REPLICA_CSV_COLUMNS }));
-    io.err(`${items.length} replica${items.length === 1 ? '' : 's'} from ${tables.replicas} on ${dynamo.description}, read with ${plan.description}.\n`);
-    return 0;
+    if (request.mode === 'history') return await showHistory(documents, tables, request.replicaId, request.format, io);
+    if (request.mode === 'report') return await runReport(documents, { tables, where: dynamo.description, ...request }, io);
+    return await listReplicas(documents, tables, request, dynamo.description, io);
   } finally {
     await dynamo.close();
   }
 }
 
-async function history(
+function parseRequest(values: ReturnType<typeof parseFlags<typeof QUERY_FLAGS>>['values'], positionals: string[], isTerminal: boolean): QueryRequest {
+  const [first, ...rest] = positionals;
+  const mode = first === undefined ? 'list' : first === 'history' || first === 'report' ? first : undefined;
+  if (mode === undefined) {
+    throw new InputError(`Unexpected argument "${first}": query takes filters as flags, or history REPLICA_ID, or report (see npm run query -- --help).`);
+  }
+  const filterFlags = FILTER_FLAGS.filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`);
+  if (mode !== 'list' && filterFlags.length > 0) {
+    const many = filterFlags.length > 1;
+    throw new InputError(`${filterFlags.join(', ')} ${many ? 'filter' : 'filters'} the list of replicas, not ${mode}: leave ${many ? 'them' : 'it'} out.`);
+  }
+  if (values.html !== undefined && mode !== 'report') {
+    throw new InputError(`--html belongs to the report: npm run query -- report --html ${values.html}.`);
+  }
+  if (mode === 'history' && rest.length !== 1) {
+    throw new InputError('history needs exactly one replica id: npm run query -- history r783537ef5.');
+  }
+  if (mode === 'report' && rest.length > 0) {
+    throw new InputError(`report takes no arguments, but got "${rest.join(' ')}": see npm run query -- --help.`);
+  }
+  if (mode === 'report' && values.format === 'csv') {
+    throw new InputError('The report prints as table (text) or json; for CSV, list the replicas with npm run query -- --format csv.');
+  }
+  const format = parseFormat(values.format, isTerminal);
+  if (mode === 'history') return { mode, format, replicaId: rest[0] as string };
+  if (mode === 'report') return { mode, format, ...(values.html === undefined ? {} : { htmlFile: parseHtmlPath(values.html) }) };
+  return { mode, format, filters: parseFilters(values) };
+}
+
+async function listReplicas(
   documents: DynamoDBDocumentClient,
   tables: TableNames,
-  replicaId: string,
-  format: ReturnType<typeof parseFormat>,
+  request: { format: Format; filters: ReplicaFilters },
+  where: string,
   io: QueryIo,
 ): Promise<number> {
+  const plan = planReplicaRead(request.filters, tables.replicas);
+  const items = await readPlan(documents, plan);
+  items.sort(byCreatedAt);
+  io.out(formatRows(items.map(orderReplicaAttributes), request.format, { table: REPLICA_TABLE_COLUMNS, csv: REPLICA_CSV_COLUMNS }));
+  io.err(`${items.length} replica${items.length === 1 ? '' : 's'} from ${tables.replicas} on ${where}, read with ${plan.description}.\n`);
+  return 0;
+}
+
+async function showHistory(documents: DynamoDBDocumentClient, tables: TableNames, replicaId: string, format: Format, io: QueryIo): Promise<number> {
   const entries = toHistory(await readEvents(documents, tables.events, replicaId));
   if (entries.length === 0) {
     const replica = await readReplica(documents, tables.replicas, replicaId);
@@ -180,7 +193,7 @@ function tableNames(values: { table?: string; 'runs-table'?: string; 'events-tab
 
 function parseHtmlPath(file: string): string {
   if (!file.trim() || file.startsWith('-')) {
-    throw new SettingsError('--html needs a file name to write the page to, like --html report.html.');
+    throw new InputError('--html needs a file name to write the page to, like --html report.html.');
   }
   return path.resolve(file);
 }

@@ -2,16 +2,19 @@
  * `npm run query`: which DynamoDB read each filter becomes (pure), and what the command prints
  * against tables that real syncs of the simulator filled, on the shared DynamoDB Local.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
 import { StoreError } from '../functions/engine/store.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
 import { parseDateBound, parseFilters, type ReplicaFilters } from '../cli/query/filters.js';
 import { formatCsv, REPLICA_CSV_COLUMNS } from '../cli/query/format.js';
-import { planReplicaRead, type ReadPlan } from '../cli/query/plan.js';
+import { planReplicaRead, type ReadPlan } from '../cli/query/read-plan.js';
 import { uniqueName } from './support/dynamodb.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 
@@ -34,25 +37,30 @@ describe('the read plan of a filter', () => {
     expect(planReplicaRead(filters({ lifecycle: 'deleted' }), 'replicas').input.FilterExpression).toBe('attribute_exists(#deleted_at)');
   });
 
-  it('queries the sparse stuck index with status = started for --stuck', () => {
+  it('scans the sparse stuck index for --stuck, so training stalls (started) and fine-tune stalls (completed) both come back', () => {
     const plan = planReplicaRead(filters({ stuck: true }), 'replicas');
-    expect(plan.operation).toBe('Query');
-    expect(plan.input).toMatchObject({
+    expect(plan.operation).toBe('Scan');
+    expect(plan.input).toEqual({
+      TableName: 'replicas',
       IndexName: 'stuck',
-      KeyConditionExpression: '#status = :status',
-      ExpressionAttributeValues: { ':status': 'started' },
+      FilterExpression: 'attribute_not_exists(#deleted_at)',
+      ExpressionAttributeNames: { '#deleted_at': 'deleted_at' },
     });
+    expect(plan.description).toBe('a Scan of index stuck');
   });
 
   it('keeps the status given with --stuck in the key condition of the stuck index', () => {
     const plan = planReplicaRead(filters({ stuck: true, status: 'completed' }), 'replicas');
-    expect(plan.input).toMatchObject({ IndexName: 'stuck', ExpressionAttributeValues: { ':status': 'completed' } });
+    expect(plan.operation).toBe('Query');
+    expect(plan.input).toMatchObject({ IndexName: 'stuck', KeyConditionExpression: '#status = :status', ExpressionAttributeValues: { ':status': 'completed' } });
   });
 
   it('filters the created range of stuck replicas, since the stuck index sorts by stuck_since', () => {
-    const plan = planReplicaRead(filters({ stuck: true, createdAfter: '2024-05-01' }), 'replicas');
-    expect(keyCondition(plan)).toBe('#status = :status');
-    expect(plan.input.FilterExpression).toBe('#created_at >= :after AND attribute_not_exists(#deleted_at)');
+    const scan = planReplicaRead(filters({ stuck: true, createdAfter: '2024-05-01' }), 'replicas');
+    expect(scan.input.FilterExpression).toBe('#created_at >= :after AND attribute_not_exists(#deleted_at)');
+    const query = planReplicaRead(filters({ stuck: true, status: 'started', createdAfter: '2024-05-01' }), 'replicas');
+    expect(keyCondition(query)).toBe('#status = :status');
+    expect(query.input.FilterExpression).toBe('#created_at >= :after AND attribute_not_exists(#deleted_at)');
   });
 
   it('queries by-status for --status, with one created bound in the key condition', () => {
@@ -102,7 +110,7 @@ describe('filter flags', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(SettingsError);
+    expect(thrown).toBeInstanceOf(InputError);
     expect((thrown as Error).message).toMatch(pattern);
     expect((thrown as Error).message.trim().split(/[.!?]\s/)).toHaveLength(1);
   };
@@ -214,7 +222,9 @@ describe('npm run query against synced tables', () => {
 
   it('lists exactly the stuck replicas with --stuck, through the stuck index', async () => {
     expect(await ids(['--stuck'])).toEqual(['rq0000c']);
-    expect((await query(['--stuck'])).err).toContain('read with a Query of index stuck');
+    expect((await query(['--stuck'])).err).toContain('read with a Scan of index stuck');
+    expect(await ids(['--stuck', '--status', 'started'])).toEqual(['rq0000c']);
+    expect((await query(['--stuck', '--status', 'started'])).err).toContain('read with a Query of index stuck');
     expect(await ids(['--stuck', '--type', 'system'])).toEqual([]);
   });
 
@@ -279,10 +289,10 @@ describe('npm run query against synced tables', () => {
     const { out } = await query(['--name', 'smith', '--format', 'csv']);
     const lines = out.split('\r\n');
     expect(lines[0]).toBe(
-      'replica_id,replica_name,replica_type,status,training_progress,created_at,stuck_since,deleted_at,training_progress_pct,updated_at,status_changed_at,model_name,error_message',
+      'replica_id,replica_name,replica_type,status,training_progress,created_at,stuck_since,deleted_at,training_progress_pct,updated_at,status_changed_at,model_name,error_message,finetune_status,finetune_status_changed_at,stuck_reason',
     );
     expect(lines[1]).toBe(
-      'rq0000b,"Smith, ""Jo"" - Studio",user,completed,100/100,2024-02-01T12:00:00.000Z,,,100,2024-02-01T12:00:00.000Z,2025-01-06T09:00:00.000Z,phoenix-3,',
+      'rq0000b,"Smith, ""Jo"" - Studio",user,completed,100/100,2024-02-01T12:00:00.000Z,,,100,2024-02-01T12:00:00.000Z,2025-01-06T09:00:00.000Z,phoenix-3,,,,',
     );
     expect(lines.slice(2)).toEqual(['']);
   });
@@ -290,7 +300,7 @@ describe('npm run query against synced tables', () => {
   it('prints a table on a terminal and CSV when piped, unless --format says otherwise', async () => {
     const onTerminal = await query(['--stuck'], true);
     const [header, rule, row, ...rest] = onTerminal.out.split('\n');
-    expect(header).toMatch(/^replica_id\s+replica_name\s+replica_type\s+status\s+training_progress\s+created_at\s+stuck_since\s+deleted_at$/);
+    expect(header).toMatch(/^replica_id\s+replica_name\s+replica_type\s+status\s+training_progress\s+finetune_status\s+created_at\s+stuck_since\s+stuck_reason\s+deleted_at$/);
     expect(rule).toMatch(/^-+( +-+)+$/);
     expect(row).toMatch(/^rq0000c\s+Carmen - Podcast\s+user\s+started\s+5\/100\s+2024-02-15 12:00\s+2025-01-06 09:00$/);
     expect(rest).toEqual(['']);
@@ -310,7 +320,7 @@ describe('npm run query against synced tables', () => {
         () => undefined,
         (thrown: unknown) => thrown,
       );
-      expect(error).toBeInstanceOf(SettingsError);
+      expect(error).toBeInstanceOf(InputError);
       return (error as Error).message;
     };
     expect(await bad(['--created-after', '2024-13-01'])).toMatch(/^--created-after must be a date/);
@@ -352,5 +362,24 @@ describe('npm run query against synced tables', () => {
     expect((error as Error).message).toBe(
       `The table "${old}" has no index stuck: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
     );
+  });
+
+  it('ends quietly with exit 0 when the reader closes the pipe first, as npm run query | head does', async () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const args = [path.join(root, 'bin', 'replica-sync.ts'), 'query', '--endpoint', endpoint, '--table', harness.tables.replicas, '--all', '--format', 'json'];
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), args, {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the first row is written
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(stderr).toBe(`${ACCOUNT.length} replicas from ${harness.tables.replicas} on ${endpoint}, read with a Scan.\n`);
+    expect(code).toBe(0);
   });
 });

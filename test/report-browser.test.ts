@@ -19,7 +19,8 @@ import { createMissingTables, ReplicaStore } from '../functions/engine/store.js'
 import { runSync } from '../functions/engine/sync.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
-import { formatDuration, type Report } from '../cli/query/report.js';
+import type { Report } from '../cli/query/report.js';
+import { formatDuration } from '../cli/query/report-text.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -142,9 +143,12 @@ describe('the HTML report in headless chromium', () => {
     expect(cards).toEqual({
       'Live replicas': String(report.replicas.live),
       Deleted: String(report.replicas.deleted),
-      'Stuck in training': String(report.stuck.length),
+      Stuck: String(report.stuck.length),
       'Training, median': formatDuration(report.training.median_ms!),
       'Training, p90': formatDuration(report.training.p90_ms!),
+      'Fine-tunes running': String(report.finetune.in_progress.length),
+      'Fine-tunes failed': String(report.finetune.failed.length),
+      'Fine-tune, median': report.finetune.median_ms === undefined ? '–' : formatDuration(report.finetune.median_ms),
       'Failures, 30 days': String(report.failures.count),
     });
   });
@@ -165,9 +169,9 @@ describe('the HTML report in headless chromium', () => {
   it('lists the stuck replicas and the recent failures in tables', async (ctx) => {
     needBrowser(ctx);
     const rows = (heading: string) => page.locator('section', { has: page.locator('h2', { hasText: heading }) }).locator('tbody tr');
-    expect(await rows('Stuck in training').count()).toBe(report.stuck.length);
+    expect(await rows('Stuck in training or fine-tune').count()).toBe(report.stuck.length);
     expect(await rows('Failures in the last 30 days').count()).toBe(Math.min(50, report.failures.count));
-    expect(await rows('Stuck in training').first().textContent()).toContain(report.stuck[0]!.replica_id);
+    expect(await rows('Stuck in training or fine-tune').first().textContent()).toContain(report.stuck[0]!.replica_id);
   });
 
   it('fits the window without a horizontal scrollbar, wide and narrow', async (ctx) => {

@@ -6,11 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import type { HistoryEntry } from '../cli/query/history.js';
 import { renderReportHtml } from '../cli/query/html.js';
-import { computeReport, formatDuration, formatReportText, percentile, trainingCycles, type Report } from '../cli/query/report.js';
+import { computeReport, percentile, trainingCycles, type Report } from '../cli/query/report.js';
+import { formatDuration, formatReportText } from '../cli/query/report-text.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 
 const KEY = 'report-test-key-3c8d1f6a';
@@ -105,7 +106,15 @@ describe('npm run query -- report against synced tables', () => {
   it('lists the replicas stuck now, with how long they have not moved', async () => {
     const r = await json(at(DAY));
     expect(r.stuck).toEqual([
-      { replica_id: 'rph', replica_name: 'Hiro - Sales Demo', training_progress: '60/100', stuck_since: at(7 * HOUR).toISOString(), stuck_ms: 17 * HOUR },
+      {
+        replica_id: 'rph',
+        replica_name: 'Hiro - Sales Demo',
+        stuck_reason: 'training',
+        training_progress: '60/100',
+        finetune_status: '',
+        stuck_since: at(7 * HOUR).toISOString(),
+        stuck_ms: 17 * HOUR,
+      },
     ]);
   });
 
@@ -153,8 +162,8 @@ describe('npm run query -- report against synced tables', () => {
     expect(code).toBe(0);
     expect(out).toContain('Replicas: 9 live, 1 deleted (as of 2025-01-07T09:00:00.000Z)');
     expect(out).toMatch(/\n {2}status\s+user\s+system\s+total\n {2}started\s+1\s+0\s+1\n {2}completed\s+5\s+1\s+6\n {2}error\s+2\s+0\s+2\n {2}total\s+8\s+1\s+9\n/);
-    expect(out).toContain('Stuck in training: 1');
-    expect(out).toMatch(/rph\s+Hiro - Sales Demo\s+60\/100\s+2025-01-06T16:00:00.000Z\s+17h 00m/);
+    expect(out).toContain('Stuck: 1 (1 in training, 0 in fine-tune)');
+    expect(out).toMatch(/rph\s+Hiro - Sales Demo\s+training\s+60\/100\s+2025-01-06T16:00:00.000Z\s+17h 00m/);
     expect(out).toContain('Training durations (3 seen from start to completion): median 7h 00m, 90th percentile 17h 24m');
     expect(out).toContain('Failures in the last 30 days (since 2024-12-09): 2');
     expect(out).toMatch(/2025-01-07T05:00:00.000Z\s+rpd\s+Dev - Kitchen\s+started -> error\s+Training failed: the training video/);
@@ -171,20 +180,21 @@ describe('npm run query -- report against synced tables', () => {
     // Nothing that would make a browser fetch anything: no scripts, links, sources or CSS urls.
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref=|url\(|@import/i);
     expect(html).toContain('data-kpi="Live replicas"><div class="value">9</div>');
-    expect(html).toContain('data-kpi="Stuck in training"><div class="value">1</div>');
+    expect(html).toContain('data-kpi="Stuck"><div class="value">1</div>');
     expect(html).toContain('data-kpi="Training, median"><div class="value">7h 00m</div>');
     expect(html).toContain('data-kpi="Failures, 30 days"><div class="value">2</div>');
   });
 
-  it('says so in one sentence when the HTML file cannot be written', async () => {
+  it('says so in one sentence, as a failure of the run (exit 1) and not as bad input, when the HTML file cannot be written', async () => {
     const missing = path.join(dir, 'no-such-folder', 'report.html');
-    await expect(report(['--html', missing], at(DAY))).rejects.toThrow(
-      `The report could not be written to ${missing} (ENOENT): name a file in a folder that exists and you may write to.`,
-    );
+    const { code, out, err } = await report(['--html', missing], at(DAY));
+    expect(code).toBe(1);
+    expect(err).toBe(`The report could not be written to ${missing} (ENOENT): name a file in a folder that exists and you may write to.\n`);
+    expect(out).toContain('Replicas: 9 live'); // the report itself was printed before the write failed
   });
 
   it('refuses CSV and filters, which belong to the replica list', async () => {
-    await expect(report(['--format', 'csv'], at(DAY))).rejects.toThrow(SettingsError);
+    await expect(report(['--format', 'csv'], at(DAY))).rejects.toThrow(InputError);
     await expect(report(['--stuck'], at(DAY))).rejects.toThrow('--stuck filters the list of replicas, not report: leave it out.');
   });
 });

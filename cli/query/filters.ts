@@ -1,5 +1,11 @@
-import { SettingsError } from '../../functions/engine/settings.js';
+import { InputError } from '../../functions/engine/errors.js';
 import type { ReplicaType } from '../../functions/engine/replica.js';
+
+/** The class words `--finetune` accepts besides raw values; `completed` is both a class and a value. */
+export const FINETUNE_CLASS_WORDS = ['in-progress', 'failed'] as const;
+
+/** `--finetune`: a stored `finetune_status` as it is, or one of the classes that gather several. */
+export type FinetuneFilter = { value: string } | { class: (typeof FINETUNE_CLASS_WORDS)[number] };
 
 /** What an analyst asked for, validated: the input of `planReplicaRead`. */
 export interface ReplicaFilters {
@@ -14,6 +20,7 @@ export interface ReplicaFilters {
   createdBefore?: string;
   /** Case-insensitive substring of `replica_name`, already lower-cased. */
   name?: string;
+  finetune?: FinetuneFilter;
 }
 
 /** The filter flags as node:util parseArgs hands them over. */
@@ -26,11 +33,12 @@ export interface FilterFlagValues {
   'created-after'?: string;
   'created-before'?: string;
   name?: string;
+  finetune?: string;
 }
 
 export function parseFilters(values: FilterFlagValues): ReplicaFilters {
   if (values.deleted && values.all) {
-    throw new SettingsError('--deleted lists only deleted replicas and --all lists live and deleted ones: pass one of them.');
+    throw new InputError('--deleted lists only deleted replicas and --all lists live and deleted ones: pass one of them.');
   }
   const filters: ReplicaFilters = {
     stuck: values.stuck ?? false,
@@ -38,27 +46,36 @@ export function parseFilters(values: FilterFlagValues): ReplicaFilters {
   };
   if (values.status !== undefined) {
     const status = values.status.trim();
-    if (!status) throw new SettingsError('--status needs a status, like --status error (started, completed, error, ...).');
+    if (!status) throw new InputError('--status needs a status, like --status error (started, completed, error, ...).');
     filters.status = status;
   }
   if (values.type !== undefined) {
     if (values.type !== 'user' && values.type !== 'system') {
-      throw new SettingsError(`--type must be user or system (leave it out for both), not "${values.type}".`);
+      throw new InputError(`--type must be user or system (leave it out for both), not "${values.type}".`);
     }
     filters.type = values.type;
   }
   if (values['created-after'] !== undefined) filters.createdAfter = parseDateBound(values['created-after'], '--created-after');
   if (values['created-before'] !== undefined) filters.createdBefore = parseDateBound(values['created-before'], '--created-before');
   if (filters.createdAfter !== undefined && filters.createdBefore !== undefined && filters.createdAfter >= filters.createdBefore) {
-    throw new SettingsError(
+    throw new InputError(
       `--created-after ${values['created-after']} is not earlier than --created-before ${values['created-before']}, so nothing can match: swap or widen them.`,
     );
   }
   if (values.name !== undefined) {
-    if (!values.name.trim()) throw new SettingsError('--name needs some text to look for in replica names, like --name studio.');
+    if (!values.name.trim()) throw new InputError('--name needs some text to look for in replica names, like --name studio.');
     filters.name = values.name.toLowerCase();
   }
+  if (values.finetune !== undefined) filters.finetune = parseFinetune(values.finetune);
   return filters;
+}
+
+function parseFinetune(text: string): FinetuneFilter {
+  const value = text.trim();
+  if (!value) {
+    throw new InputError('--finetune needs a fine-tune status, like --finetune in-progress (or failed, completed, or a raw value such as training).');
+  }
+  return (FINETUNE_CLASS_WORDS as readonly string[]).includes(value) ? { class: value as (typeof FINETUNE_CLASS_WORDS)[number] } : { value };
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i;
@@ -78,7 +95,7 @@ export function parseDateBound(text: string, flag: string): string {
     const parsed = new Date(`${year}-${month}-${day}T${time}${zone ?? 'Z'}`);
     if (!Number.isNaN(parsed.getTime())) return parsed.toISOString();
   }
-  throw new SettingsError(
+  throw new InputError(
     `${flag} must be a date like 2024-05-01 or a time like 2024-05-01T09:30:00Z (UTC unless it says otherwise), not "${text}".`,
   );
 }

@@ -1,7 +1,8 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
 import { SYNC_ATTRIBUTES } from '../../functions/engine/replica.js';
-import { SettingsError } from '../../functions/engine/settings.js';
-import type { Item } from './plan.js';
+import { InputError } from '../../functions/engine/errors.js';
+import { textTable } from '../text-table.js';
+import type { Item } from './types.js';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -10,7 +11,7 @@ export type Format = (typeof FORMATS)[number];
 export function parseFormat(text: string | undefined, isTerminal: boolean): Format {
   if (text === undefined) return isTerminal ? 'table' : 'csv';
   if (!(FORMATS as readonly string[]).includes(text)) {
-    throw new SettingsError(`--format must be table, csv or json, not "${text}".`);
+    throw new InputError(`--format must be table, csv or json, not "${text}".`);
   }
   return text as Format;
 }
@@ -28,20 +29,22 @@ export const REPLICA_TABLE_COLUMNS: Column[] = [
   { name: 'replica_type' },
   { name: 'status' },
   { name: 'training_progress' },
+  { name: 'finetune_status' },
   { name: 'created_at' },
   { name: 'stuck_since' },
+  { name: 'stuck_reason' },
   { name: 'deleted_at' },
 ];
 
-/** The same, plus what a spreadsheet has room for; `--format json` has every attribute. */
+/**
+ * The same, plus what a spreadsheet has room for; `--format json` has every attribute. Columns
+ * added later go last, so a spreadsheet that reads columns by position keeps working.
+ */
 export const REPLICA_CSV_COLUMNS: Column[] = [
-  ...REPLICA_TABLE_COLUMNS,
-  { name: 'training_progress_pct' },
-  { name: 'updated_at' },
-  { name: 'status_changed_at' },
-  { name: 'model_name' },
-  { name: 'error_message' },
-];
+  'replica_id', 'replica_name', 'replica_type', 'status', 'training_progress', 'created_at', 'stuck_since', 'deleted_at',
+  'training_progress_pct', 'updated_at', 'status_changed_at', 'model_name', 'error_message',
+  'finetune_status', 'finetune_status_changed_at', 'stuck_reason',
+].map((name) => REPLICA_TABLE_COLUMNS.find((column) => column.name === name) ?? { name });
 
 export const EVENT_COLUMNS: Column[] = [
   { name: 'replica_id' },
@@ -64,18 +67,22 @@ const API_FIELD_ORDER = [
   'replica_type',
   'model_name',
   'error_message',
+  'finetune_status',
 ];
+
+/** The sync's own attributes in the order they print; the fine-tune ones until the engine lists them. */
+const SYNC_ATTRIBUTE_ORDER = [...new Set<string>([...SYNC_ATTRIBUTES, 'finetune_status_changed_at', 'stuck_reason'])];
 
 /**
  * A stored item with its attributes in a stable, readable order (DynamoDB returns them in any
  * order): the API's fields first, then the sync's own, so successive exports diff cleanly.
  */
 export function orderReplicaAttributes(item: Item): Item {
-  const own = new Set<string>(SYNC_ATTRIBUTES);
   const rank = (name: string): number => {
     const api = API_FIELD_ORDER.indexOf(name);
     if (api >= 0) return api;
-    return own.has(name) ? 2000 + SYNC_ATTRIBUTES.indexOf(name as (typeof SYNC_ATTRIBUTES)[number]) : 1000;
+    const own = SYNC_ATTRIBUTE_ORDER.indexOf(name);
+    return own >= 0 ? 2000 + own : 1000;
   };
   const names = Object.keys(item).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   return Object.fromEntries(names.map((name) => [name, item[name]]));
@@ -99,9 +106,7 @@ function csvField(text: string): string {
 
 export function formatTable(rows: Item[], columns: Column[]): string {
   const cells = rows.map((row) => columns.map((column) => fit(tableText(row[column.name]), column.maxWidth)));
-  const widths = columns.map((column, i) => Math.max(column.name.length, ...cells.map((row) => (row[i] as string).length)));
-  const line = (values: string[]): string => `${values.map((value, i) => value.padEnd(widths[i] as number)).join('  ').trimEnd()}\n`;
-  return line(columns.map((column) => column.name)) + line(widths.map((width) => '-'.repeat(width))) + cells.map(line).join('');
+  return textTable([columns.map((column) => column.name), ...cells], { rule: true }).map((line) => `${line}\n`).join('');
 }
 
 function cellText(value: unknown): string {

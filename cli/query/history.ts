@@ -1,11 +1,17 @@
 import type { EventType } from '../../functions/engine/plan.js';
-import type { Item } from './plan.js';
+import type { Item } from './types.js';
+
+/**
+ * The event types the history knows: the engine's, and `finetune_changed` (Phoenix-4.5's second
+ * phase, `from`/`to` the old and new `finetune_status`), listed here until the engine writes it.
+ */
+export type HistoryEventType = EventType | 'finetune_changed';
 
 /** One line of a replica's story, as the contract prints it. */
 export interface HistoryEntry {
   replica_id: string;
   at: string;
-  type: EventType;
+  type: HistoryEventType;
   from: string | null;
   to: string | null;
   run_id: string;
@@ -15,26 +21,27 @@ export interface HistoryEntry {
  * Within one change (one item version) the events share `at`; the sort key orders them by type
  * name, this orders them as the change reads: back from deletion, then what changed, then the flag.
  */
-const ORDER_WITHIN_CHANGE: Record<EventType, number> = {
+const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
   created: 0,
   restored: 1,
   deleted: 2,
   status_changed: 3,
   progress_changed: 4,
-  stuck: 5,
-  unstuck: 6,
+  finetune_changed: 5,
+  stuck: 6,
+  unstuck: 7,
 };
 
 /** Stored events -> the history, oldest first: by item version, then as above. */
 export function toHistory(events: Item[]): HistoryEntry[] {
   const version = (event: Item): string => String(event.event_key ?? '').split('#')[0] ?? '';
-  const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as EventType] ?? 99;
+  const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as HistoryEventType] ?? 99;
   return [...events]
     .sort((a, b) => version(a).localeCompare(version(b)) || rank(a) - rank(b))
     .map((event) => ({
       replica_id: String(event.replica_id),
       at: String(event.at),
-      type: event.type as EventType,
+      type: event.type as HistoryEventType,
       from: typeof event.from === 'string' ? event.from : null,
       to: typeof event.to === 'string' ? event.to : null,
       run_id: String(event.run_id),

@@ -2,20 +2,24 @@
  * The report as one self-contained HTML page: inline CSS and SVG, no scripts, fonts or requests,
  * so it can be mailed, archived or opened offline and shows the same thing forever.
  */
-import { formatDuration, type Report } from './report.js';
+import type { Report } from './report.js';
+import { formatDuration } from './report-text.js';
 
 const TYPE_COLORS: Record<string, string> = { user: '#2563eb', system: '#f59e0b' };
 const OTHER_COLOR = '#94a3b8';
 const MAX_LISTED_FAILURES = 50;
 
 export function renderReportHtml(report: Report, source: { replicasTable: string; eventsTable: string; where: string }): string {
-  const { training, failures } = report;
+  const { training, finetune, failures } = report;
   const cards: Array<[string, string, string?]> = [
     ['Live replicas', String(report.replicas.live)],
     ['Deleted', String(report.replicas.deleted)],
-    ['Stuck in training', String(report.stuck.length), report.stuck.length > 0 ? 'warn' : undefined],
+    ['Stuck', String(report.stuck.length), report.stuck.length > 0 ? 'warn' : undefined],
     ['Training, median', training.median_ms === undefined ? '–' : formatDuration(training.median_ms)],
     ['Training, p90', training.p90_ms === undefined ? '–' : formatDuration(training.p90_ms)],
+    ['Fine-tunes running', String(finetune.in_progress.length)],
+    ['Fine-tunes failed', String(finetune.failed.length), finetune.failed.length > 0 ? 'bad' : undefined],
+    ['Fine-tune, median', finetune.median_ms === undefined ? '–' : formatDuration(finetune.median_ms)],
     [`Failures, ${failures.days} days`, String(failures.count), failures.count > 0 ? 'bad' : undefined],
   ];
   return `<!doctype html>
@@ -50,13 +54,14 @@ ${cards.map(([label, value, tone]) => `  <div class="card${tone ? ` ${tone}` : '
   ${durationChart(report)}
 </section>
 <section>
-  <h2>Stuck in training (${report.stuck.length})</h2>
+  <h2>Stuck in training or fine-tune (${report.stuck.length})</h2>
   ${table(
-    ['replica_id', 'replica_name', 'progress', 'no progress since', 'for'],
-    report.stuck.map((s) => [s.replica_id, s.replica_name, s.training_progress, utc(s.stuck_since), formatDuration(s.stuck_ms)]),
+    ['replica_id', 'replica_name', 'reason', 'progress', 'no progress since', 'for'],
+    report.stuck.map((s) => [s.replica_id, s.replica_name, s.stuck_reason, s.stuck_reason === 'finetune' ? s.finetune_status : s.training_progress, utc(s.stuck_since), formatDuration(s.stuck_ms)]),
     'No replica is stuck.',
   )}
 </section>
+${finetuneSection(report)}
 <section>
   <h2>Failures in the last ${failures.days} days (${failures.count})</h2>
   ${table(
@@ -69,6 +74,26 @@ ${cards.map(([label, value, tone]) => `  <div class="card${tone ? ` ${tone}` : '
 </body>
 </html>
 `;
+}
+
+/** Phoenix-4.5's second phase: what runs, what failed, and how long finished fine-tunes took. */
+function finetuneSection({ finetune }: Report): string {
+  const failedOnes = finetune.durations.length - finetune.completed;
+  const durations = finetune.median_ms === undefined
+    ? 'No fine-tune seen from start to completion yet.'
+    : `${finetune.completed} fine-tune${finetune.completed === 1 ? '' : 's'} seen from start to completion: median ${formatDuration(finetune.median_ms)}, 90th percentile ${formatDuration(finetune.p90_ms as number)}${failedOnes > 0 ? `; ${failedOnes} failed on the way` : ''}.`;
+  return `<section>
+  <h2>Fine-tunes (${finetune.in_progress.length} running, ${finetune.failed.length} failed)</h2>
+  <p class="note">Phoenix-4.5 trains twice: <code>status</code> completes with a preview within minutes, then the fine-tune runs on for hours in <code>finetune_status</code>. ${esc(durations)}</p>
+  ${table(
+    ['replica_id', 'replica_name', 'finetune_status', 'since', 'running'],
+    [
+      ...finetune.in_progress.map((f) => [f.replica_id, f.replica_name, f.finetune_status, utc(f.since), formatDuration(f.running_ms)]),
+      ...finetune.failed.map((f) => [f.replica_id, f.replica_name, f.finetune_status, utc(f.since), '']),
+    ],
+    'No fine-tune running or failed.',
+  )}
+</section>`;
 }
 
 function statusChart(report: Report): string {
@@ -206,7 +231,7 @@ function utc(iso: string): string {
   return match ? `${match[1]} ${match[2]} UTC` : iso;
 }
 
-export function esc(text: string): string {
+function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 

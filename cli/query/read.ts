@@ -1,27 +1,25 @@
 /** The reads behind `query`: every page of a plan, one replica's events, a whole table for the report. */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
-  QueryCommand,
-  ScanCommand,
+  paginateQuery,
+  paginateScan,
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { describeAwsError, scanSegments, StoreError } from '../../functions/engine/store.js';
-import type { Item, ReadPlan } from './plan.js';
+import type { ReadPlan } from './read-plan.js';
+import type { Item } from './types.js';
 
 /** Every item the plan matches, following LastEvaluatedKey to the end. */
 export async function readPlan(documents: DynamoDBDocumentClient, plan: ReadPlan): Promise<Item[]> {
+  const pages = plan.operation === 'Query' ? paginateQuery({ client: documents }, plan.input) : paginateScan({ client: documents }, plan.input);
   const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await send(plan.input.TableName as string, () =>
-      plan.operation === 'Query'
-        ? documents.send(new QueryCommand({ ...plan.input, ExclusiveStartKey: startKey }))
-        : documents.send(new ScanCommand({ ...plan.input, ExclusiveStartKey: startKey })),
-    );
-    for (const item of page.Items ?? []) if (plan.keep(item)) items.push(item);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  try {
+    for await (const page of pages) for (const item of page.Items ?? []) if (plan.keep(item)) items.push(item);
+  } catch (error) {
+    throw await describeReadError(documents, plan.input, error);
+  }
   return items;
 }
 
@@ -36,8 +34,11 @@ export function readEvents(documents: DynamoDBDocumentClient, table: string, rep
 }
 
 export async function readReplica(documents: DynamoDBDocumentClient, table: string, replicaId: string): Promise<Item | undefined> {
-  const result = await send(table, () => documents.send(new GetCommand({ TableName: table, Key: { replica_id: replicaId } })));
-  return result.Item;
+  try {
+    return (await documents.send(new GetCommand({ TableName: table, Key: { replica_id: replicaId } }))).Item;
+  } catch (error) {
+    throw describeAwsError(error, table, 'read');
+  }
 }
 
 /** A whole table, read in parallel segments (the report needs every replica and event). */
@@ -47,23 +48,43 @@ export async function scanTable(
   segments = 4,
 ): Promise<Item[]> {
   const parts: Item[][] = Array.from({ length: segments }, () => []);
-  await scanSegments(documents, input, segments, (items, segment) => parts[segment]!.push(...items), (call) =>
-    send(input.TableName as string, call),
-  );
+  const send = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw describeAwsError(error, input.TableName as string, 'read');
+    }
+  };
+  await scanSegments(documents, input, segments, (items, segment) => parts[segment]!.push(...items), send);
   return parts.flat();
 }
 
-/** DynamoDB failures as one sentence; an index missing from an older table gets its own. */
-async function send<T>(table: string, call: () => Promise<T>): Promise<T> {
+/**
+ * A failed read as one sentence. DynamoDB answers a read of a missing index with a plain
+ * ValidationException, so the table's own description decides whether the index is what is missing.
+ */
+async function describeReadError(
+  documents: DynamoDBDocumentClient,
+  input: { TableName?: string; IndexName?: string },
+  error: unknown,
+): Promise<StoreError> {
+  const table = input.TableName as string;
+  const index = input.IndexName;
+  if ((error as Error).name === 'ValidationException' && index !== undefined && (await lacksIndex(documents, table, index))) {
+    return new StoreError(
+      `The table "${table}" has no index ${index}: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
+      { cause: error },
+    );
+  }
+  return describeAwsError(error, table, 'read');
+}
+
+async function lacksIndex(documents: DynamoDBDocumentClient, table: string, index: string): Promise<boolean> {
   try {
-    return await call();
-  } catch (error) {
-    const index = /specified index: (\S+)|index[^:]*: (\S+)/i.exec((error as Error).message ?? '');
-    if ((error as Error).name === 'ValidationException' && index) {
-      throw new StoreError(
-        `The table "${table}" has no index ${index[1] ?? index[2]}: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
-      );
-    }
-    throw describeAwsError(error, table, 'read');
+    const { Table } = await documents.send(new DescribeTableCommand({ TableName: table }));
+    return !(Table?.GlobalSecondaryIndexes ?? []).some((gsi) => gsi.IndexName === index);
+  } catch {
+    // Not allowed to describe the table (or it failed): the original error says more than a guess.
+    return false;
   }
 }

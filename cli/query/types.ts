@@ -1,0 +1,2 @@
+/** A stored item (a replica or an event) as the DocumentClient hands it over. */
+export type Item = Record<string, unknown>;

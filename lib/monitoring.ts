@@ -1,13 +1,13 @@
 /**
  * What watches the sync: alarms that mail an SNS topic, and a dashboard. Every metric name comes
- * from functions/sync/shared-names.ts, the list the handler emits.
+ * from functions/engine/telemetry.ts, the list the handler emits.
  */
-import { Duration, RemovalPolicy, Stack, Aws } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmRule,
-  AlarmStatusWidget,
   AlarmState,
+  AlarmStatusWidget,
   ComparisonOperator,
   CompositeAlarm,
   Dashboard,
@@ -26,7 +26,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/sync/shared-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 
 export interface SyncMonitoringProps {
   fn: IFunction;
@@ -42,18 +42,118 @@ export interface SyncMonitoringProps {
  * finds it moving, however far apart the runs are.
  */
 const RUN_PERIOD = Duration.minutes(5);
+const HOURLY = Duration.hours(1);
+
+/** One value a run reported (telemetry.ts), as CloudWatch reads it. */
+function runMetric(metricName: string, statistic: string, period = RUN_PERIOD): Metric {
+  return new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
+}
+
+/** What one alarm watches. Every alarm here fires on one period's value against 1. */
+interface AlarmSpec {
+  /** The alarm's name after the stack name: `<stack>-<suffix>` (docs/deploying.md lists them). */
+  suffix: string;
+  /** What it means and what to do: an operator reads it in the notification. */
+  description: string;
+  metric: IMetric;
+  /** `atLeastOne`: the value is 1 or more; `belowOne`: the value is under 1. */
+  fires: 'atLeastOne' | 'belowOne';
+  missingData: TreatMissingData;
+}
+
+export type SyncAlarmName = 'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError';
 
 export class SyncMonitoring extends Construct {
   readonly topic: Topic;
   readonly dashboard: Dashboard;
   /** Every alarm that notifies the topic, by purpose. */
-  readonly alarms: Record<'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError', IAlarm>;
+  readonly alarms: Record<SyncAlarmName, IAlarm>;
 
   constructor(scope: Construct, id: string, props: SyncMonitoringProps) {
     super(scope, id);
-    const prefix = Stack.of(this).stackName;
+    this.topic = this.alarmTopic(props.alarmEmail);
+    const runFailed = this.alarm('RunFailed', {
+      suffix: 'run-failed',
+      description: 'A sync run reported failure (SyncSucceeded 0). Its log line "The sync failed." says why and what to do.',
+      metric: runMetric(METRIC.succeeded, 'Minimum'),
+      fires: 'belowOne',
+      missingData: TreatMissingData.IGNORE,
+    });
+    const functionErrors = this.alarm('FunctionErrors', {
+      suffix: 'function-errors',
+      description: 'The sync function ended in an error, including a timeout or a crash that reported no metrics. See its log group.',
+      metric: props.fn.metricErrors({ statistic: 'Sum', period: RUN_PERIOD }),
+      fires: 'atLeastOne',
+      missingData: TreatMissingData.IGNORE,
+    });
+    this.alarms = {
+      trainingStuck: this.alarm('TrainingStuck', {
+        suffix: 'training-stuck',
+        description:
+          'A replica has been training (status started) without progress for longer than the stuck-after duration. Find it with: npm run query -- --stuck. Check it in the Tavus dashboard; the alarm clears when a run no longer finds a stuck replica.',
+        metric: runMetric(METRIC.stuck, 'Maximum'),
+        fires: 'atLeastOne',
+        missingData: TreatMissingData.IGNORE,
+      }),
+      syncFailing: this.eitherFails('SyncFailing', runFailed, functionErrors),
+      syncStale: this.alarm('SyncStale', {
+        suffix: 'sync-stale',
+        description: `No sync run succeeded in the last ${props.staleAfter.toHumanString()}: the table is going stale. Check that the schedule is enabled, the dead-letter queue, and the function log.`,
+        metric: runMetric(METRIC.succeeded, 'Sum', props.staleAfter),
+        fires: 'belowOne',
+        // No runs at all is exactly what this alarm is for.
+        missingData: TreatMissingData.BREACHING,
+      }),
+      deadLetters: this.alarm('DeadLetters', {
+        suffix: 'dead-letters',
+        description:
+          'The dead-letter queue holds messages: a scheduled invocation could not be delivered, or an invocation failed or waited too long behind another run. Read the messages, fix the cause, then purge the queue.',
+        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: RUN_PERIOD }),
+        fires: 'atLeastOne',
+        missingData: TreatMissingData.NOT_BREACHING,
+      }),
+      newlyInError: this.alarm('NewlyInError', {
+        suffix: 'replicas-newly-in-error',
+        description:
+          'A run found replicas that turned to status error since the previous run. List them with: npm run query -- --status error. Their error_message says why training failed.',
+        metric: runMetric(METRIC.newlyInError, 'Maximum'),
+        fires: 'atLeastOne',
+        missingData: TreatMissingData.IGNORE,
+      }),
+    };
+    const action = new SnsAction(this.topic);
+    for (const alarm of Object.values(this.alarms) as Array<Alarm | CompositeAlarm>) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    this.dashboard = this.buildDashboard(props, [...Object.values(this.alarms), runFailed, functionErrors]);
+  }
 
-    // CloudWatch can publish to an encrypted topic only with a customer-managed key it may use.
+  private alarm(id: string, spec: AlarmSpec): Alarm {
+    return new Alarm(this, id, {
+      alarmName: `${Stack.of(this).stackName}-${spec.suffix}`,
+      alarmDescription: spec.description,
+      metric: spec.metric,
+      comparisonOperator:
+        spec.fires === 'atLeastOne' ? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: spec.missingData,
+    });
+  }
+
+  /** One notification for a failed run, whichever of the two signals saw it. */
+  private eitherFails(id: string, runFailed: IAlarm, functionErrors: IAlarm): CompositeAlarm {
+    return new CompositeAlarm(this, id, {
+      compositeAlarmName: `${Stack.of(this).stackName}-sync-failing`,
+      alarmDescription:
+        'The last sync run failed: it reported failure or the function errored. The run changed nothing it could not finish and deleted nothing. Read the error in the function log (the "error" field), fix it (often the API key: see docs/deploying.md), then run once by hand.',
+      alarmRule: AlarmRule.anyOf(AlarmRule.fromAlarm(runFailed, AlarmState.ALARM), AlarmRule.fromAlarm(functionErrors, AlarmState.ALARM)),
+    });
+  }
+
+  /** CloudWatch can publish to an encrypted topic only with a customer-managed key it may use. */
+  private alarmTopic(alarmEmail: string | undefined): Topic {
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the Tavus replica sync alarm topic.',
       enableKeyRotation: true,
@@ -67,104 +167,19 @@ export class SyncMonitoring extends Construct {
         resources: ['*'], // in a key policy, "*" is this key
       }),
     );
-    this.topic = new Topic(this, 'AlarmTopic', {
-      displayName: 'Tavus replica sync alarms',
-      masterKey: key,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const topic = new Topic(this, 'AlarmTopic', { displayName: 'Tavus replica sync alarms', masterKey: key, enforceSSL: true });
+    if (alarmEmail) topic.addSubscription(new EmailSubscription(alarmEmail));
+    return topic;
+  }
 
-    const run = (metricName: string, statistic: string, period = RUN_PERIOD): Metric =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
-
-    const trainingStuck = new Alarm(this, 'TrainingStuck', {
-      alarmName: `${prefix}-training-stuck`,
-      alarmDescription:
-        'A replica has been training (status started) without progress for longer than the stuck-after duration. Find it with: npm run query -- --stuck. Check it in the Tavus dashboard; the alarm clears when a run no longer finds a stuck replica.',
-      metric: run(METRIC.stuck, 'Maximum'),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.IGNORE,
-    });
-
-    const runFailed = new Alarm(this, 'RunFailed', {
-      alarmName: `${prefix}-run-failed`,
-      alarmDescription: 'A sync run reported failure (SyncSucceeded 0). Its log line "The sync failed." says why and what to do.',
-      metric: run(METRIC.succeeded, 'Minimum'),
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.IGNORE,
-    });
-    const functionErrors = new Alarm(this, 'FunctionErrors', {
-      alarmName: `${prefix}-function-errors`,
-      alarmDescription:
-        'The sync function ended in an error, including a timeout or a crash that reported no metrics. See its log group.',
-      metric: props.fn.metricErrors({ statistic: 'Sum', period: RUN_PERIOD }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.IGNORE,
-    });
-    // One notification for a failed run, whichever of the two signals saw it.
-    const syncFailing = new CompositeAlarm(this, 'SyncFailing', {
-      compositeAlarmName: `${prefix}-sync-failing`,
-      alarmDescription:
-        'The last sync run failed: it reported failure or the function errored. The run changed nothing it could not finish and deleted nothing. Read the error in the function log (the "error" field), fix it (often the API key: see docs/deploying.md), then run once by hand.',
-      alarmRule: AlarmRule.anyOf(
-        AlarmRule.fromAlarm(runFailed, AlarmState.ALARM),
-        AlarmRule.fromAlarm(functionErrors, AlarmState.ALARM),
-      ),
-    });
-
-    const syncStale = new Alarm(this, 'SyncStale', {
-      alarmName: `${prefix}-sync-stale`,
-      alarmDescription: `No sync run succeeded in the last ${props.staleAfter.toHumanString()}: the table is going stale. Check that the schedule is enabled, the dead-letter queue, and the function log.`,
-      metric: run(METRIC.succeeded, 'Sum', props.staleAfter),
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      // No runs at all is exactly what this alarm is for.
-      treatMissingData: TreatMissingData.BREACHING,
-    });
-
-    const deadLetters = new Alarm(this, 'DeadLetters', {
-      alarmName: `${prefix}-dead-letters`,
-      alarmDescription:
-        'The dead-letter queue holds messages: a scheduled invocation could not be delivered, or an invocation failed or waited too long behind another run. Read the messages, fix the cause, then purge the queue.',
-      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: RUN_PERIOD }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-
-    const newlyInError = new Alarm(this, 'NewlyInError', {
-      alarmName: `${prefix}-replicas-newly-in-error`,
-      alarmDescription:
-        'A run found replicas that turned to status error since the previous run. List them with: npm run query -- --status error. Their error_message says why training failed.',
-      metric: run(METRIC.newlyInError, 'Maximum'),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.IGNORE,
-    });
-
-    this.alarms = { trainingStuck, syncFailing, syncStale, deadLetters, newlyInError };
-    const action = new SnsAction(this.topic);
-    for (const alarm of Object.values(this.alarms) as Array<Alarm | CompositeAlarm>) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
-
-    this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `${prefix}-${Aws.REGION}`,
+  private buildDashboard({ fn, deadLetterQueue }: SyncMonitoringProps, alarms: IAlarm[]): Dashboard {
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${Stack.of(this).stackName}-${Aws.REGION}`,
       defaultInterval: Duration.days(7),
     });
-    const hourly = Duration.hours(1);
-    const graph = (title: string, left: IMetric[], width = 8) => new GraphWidget({ title, left, width, height: 6, period: hourly });
-    this.dashboard.addWidgets(
+    const graph = (title: string, left: IMetric[], width = 8) => new GraphWidget({ title, left, width, height: 6, period: HOURLY });
+    const hourly = (metricName: string, statistic: string, label: string) => runMetric(metricName, statistic, HOURLY).with({ label });
+    dashboard.addWidgets(
       new TextWidget({
         markdown:
           '**Tavus replica sync.** One point per run (hourly buckets). Runs that fail or are skipped report no replica counts. What each alarm means and what to do: docs/deploying.md.',
@@ -172,37 +187,33 @@ export class SyncMonitoring extends Construct {
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: [...Object.values(this.alarms), runFailed, functionErrors], width: 24, height: 3 }),
-    );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 }));
+    dashboard.addWidgets(
       graph('Runs and outcome', [
-        run(METRIC.succeeded, 'SampleCount', hourly).with({ label: 'runs' }),
-        run(METRIC.succeeded, 'Sum', hourly).with({ label: 'succeeded (or skipped)' }),
-        props.fn.metricErrors({ statistic: 'Sum', period: hourly, label: 'function errors' }),
-        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: hourly, label: 'dead letters' }),
+        hourly(METRIC.succeeded, 'SampleCount', 'runs'),
+        hourly(METRIC.succeeded, 'Sum', 'succeeded (or skipped)'),
+        fn.metricErrors({ statistic: 'Sum', period: HOURLY, label: 'function errors' }),
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: HOURLY, label: 'dead letters' }),
       ]),
       graph('Replicas fetched, written, marked deleted', [
-        run(METRIC.fetched, 'Maximum', hourly).with({ label: 'fetched' }),
-        run(METRIC.written, 'Sum', hourly).with({ label: 'written' }),
-        run(METRIC.markedDeleted, 'Sum', hourly).with({ label: 'marked deleted' }),
+        hourly(METRIC.fetched, 'Maximum', 'fetched'),
+        hourly(METRIC.written, 'Sum', 'written'),
+        hourly(METRIC.markedDeleted, 'Sum', 'marked deleted'),
       ]),
       graph('Stuck and in error', [
-        run(METRIC.stuck, 'Maximum', hourly).with({ label: 'stuck in training' }),
-        run(METRIC.inError, 'Maximum', hourly).with({ label: 'in error' }),
-        run(METRIC.newlyInError, 'Maximum', hourly).with({ label: 'newly in error' }),
+        hourly(METRIC.stuck, 'Maximum', 'stuck in training'),
+        hourly(METRIC.inError, 'Maximum', 'in error'),
+        hourly(METRIC.newlyInError, 'Maximum', 'newly in error'),
       ]),
     );
-    this.dashboard.addWidgets(
-      graph('API retries', [run(METRIC.retries, 'Sum', hourly).with({ label: 'HTTP attempts repeated' })], 12),
+    dashboard.addWidgets(
+      graph('API retries', [hourly(METRIC.retries, 'Sum', 'HTTP attempts repeated')], 12),
       graph(
         'Run duration (ms)',
-        [
-          run(METRIC.durationMs, 'Maximum', hourly).with({ label: 'sync (max)' }),
-          props.fn.metricDuration({ statistic: 'Maximum', period: hourly, label: 'Lambda (max)' }),
-        ],
+        [hourly(METRIC.durationMs, 'Maximum', 'sync (max)'), fn.metricDuration({ statistic: 'Maximum', period: HOURLY, label: 'Lambda (max)' })],
         12,
       ),
     );
+    return dashboard;
   }
 }

@@ -2,23 +2,21 @@
  * The deployed product: three tables, the API key's secret, the sync function, its schedule and
  * dead-letter queue, alarms and a dashboard. Configuration arrives checked (lib/deploy-config.ts).
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
-import { TableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Schedule, ScheduleExpression, ScheduleTargetInput, ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
+import { CfnOutput, Duration, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
 import { CfnSecret, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
-import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
-import { putSecretValueCommand } from '../functions/sync/shared-names.js';
+import { putSecretValueCommand } from '../functions/engine/api-key-secret.js';
+import type { TableRole } from '../functions/engine/dynamodb-actions.js';
 import type { DeployConfig } from './deploy-config.js';
 import { SyncMonitoring } from './monitoring.js';
 import { SyncFunction } from './sync-function.js';
-import { tableShape } from './table-props.js';
+import { SyncTable } from './sync-table.js';
 
 export interface ReplicaSyncStackProps extends StackProps {
   config: DeployConfig;
@@ -28,7 +26,7 @@ export interface ReplicaSyncStackProps extends StackProps {
 export const SCHEDULE_SOURCE = 'tavus-replica-sync.schedule';
 
 export class ReplicaSyncStack extends Stack {
-  readonly tables: Record<'replicas' | 'runs' | 'events', TableV2>;
+  readonly tables: Record<TableRole, SyncTable>;
   readonly apiKeySecret: ISecret;
   readonly fn: SyncFunction;
   readonly deadLetterQueue: Queue;
@@ -38,32 +36,11 @@ export class ReplicaSyncStack extends Stack {
   constructor(scope: Construct, id: string, props: ReplicaSyncStackProps) {
     super(scope, id, { description: 'Tavus replica sync: a scheduled Lambda keeping a DynamoDB copy of the replicas.', ...props });
     const { config } = props;
-    const names = config.settings.tables;
-
-    // Replicas and their history hold what the API no longer can (deleted replicas, first
-    // sightings, past statuses): they survive a mistaken `cdk destroy` and can be restored to any
-    // second of the last 35 days. Run records expire by TTL and go with the stack.
-    const pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
-    const kept = { pointInTimeRecoverySpecification, deletionProtection: true, removalPolicy: RemovalPolicy.RETAIN };
-    this.tables = {
-      replicas: this.table('ReplicasTable', names.replicas, REPLICAS_TABLE, kept),
-      events: this.table('ReplicaEventsTable', names.events, REPLICA_EVENTS_TABLE, kept),
-      runs: this.table('SyncRunsTable', names.runs, SYNC_RUNS_TABLE, { pointInTimeRecoverySpecification, removalPolicy: RemovalPolicy.DESTROY }),
-    };
-
+    this.tables = this.syncTables(config.settings.tables);
     this.apiKeySecret = config.existingSecretArn
       ? Secret.fromSecretCompleteArn(this, 'ApiKeySecret', config.existingSecretArn)
       : this.emptySecret();
-
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the schedule and of the function; a queue behind it would only move the same messages.',
-    });
+    this.deadLetterQueue = this.failedInvocationsQueue();
 
     this.fn = new SyncFunction(this, 'SyncFunction', {
       logRetention: config.logRetention,
@@ -71,14 +48,50 @@ export class ReplicaSyncStack extends Stack {
       onFailure: new SqsDestination(this.deadLetterQueue),
       environment: config.syncEnvironment,
     });
-    this.fn.bindTable(this.tables.replicas, REPLICAS_TABLE, ENVIRONMENT_VARIABLES.table);
-    this.fn.bindTable(this.tables.runs, SYNC_RUNS_TABLE, ENVIRONMENT_VARIABLES.runsTable);
-    this.fn.bindTable(this.tables.events, REPLICA_EVENTS_TABLE, ENVIRONMENT_VARIABLES.eventsTable);
+    for (const table of Object.values(this.tables)) this.fn.bindTable(table);
     this.fn.bindApiKeySecret(this.apiKeySecret);
 
-    this.schedule = new Schedule(this, 'SyncSchedule', {
+    this.schedule = this.syncSchedule(config.schedule);
+    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
+      fn: this.fn,
+      deadLetterQueue: this.deadLetterQueue,
+      staleAfter: Duration.millis(config.staleAfterMs),
+      alarmEmail: config.alarmEmail,
+    });
+    this.outputs();
+  }
+
+  /**
+   * Replicas and their history hold what the API no longer can (deleted replicas, first sightings,
+   * past statuses): they are kept through a mistaken `cdk destroy` and can be restored to any second
+   * of the last 35 days. Run records expire by TTL and go with the stack.
+   */
+  private syncTables(names: Record<TableRole, string>): Record<TableRole, SyncTable> {
+    const pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled: true };
+    return {
+      replicas: new SyncTable(this, 'ReplicasTable', { role: 'replicas', tableName: names.replicas, keep: true, pointInTimeRecoverySpecification }),
+      runs: new SyncTable(this, 'SyncRunsTable', { role: 'runs', tableName: names.runs, keep: false, pointInTimeRecoverySpecification }),
+      events: new SyncTable(this, 'ReplicaEventsTable', { role: 'events', tableName: names.events, keep: true, pointInTimeRecoverySpecification }),
+    };
+  }
+
+  private failedInvocationsQueue(): Queue {
+    const queue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the schedule and of the function; a queue behind it would only move the same messages.',
+    });
+    return queue;
+  }
+
+  private syncSchedule(schedule: DeployConfig['schedule']): Schedule {
+    return new Schedule(this, 'SyncSchedule', {
       description: 'Runs the Tavus replica sync.',
-      schedule: ScheduleExpression.expression(config.schedule.expression, TimeZone.of(config.schedule.timeZone)),
+      schedule: ScheduleExpression.expression(schedule.expression, TimeZone.of(schedule.timeZone)),
       target: new InvokeFunctionOnly(this.fn, {
         input: ScheduleTargetInput.fromObject({
           source: SCHEDULE_SOURCE,
@@ -91,19 +104,6 @@ export class ReplicaSyncStack extends Stack {
         deadLetterQueue: this.deadLetterQueue,
       }),
     });
-
-    this.monitoring = new SyncMonitoring(this, 'Monitoring', {
-      fn: this.fn,
-      deadLetterQueue: this.deadLetterQueue,
-      staleAfter: Duration.millis(config.staleAfterMs),
-      alarmEmail: config.alarmEmail,
-    });
-
-    this.outputs();
-  }
-
-  private table(id: string, name: string, definition: TableDefinition, extra: Partial<TablePropsV2>): TableV2 {
-    return new TableV2(this, id, { ...tableShape(name, definition), ...extra });
   }
 
   /**

@@ -4,15 +4,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, type IDestination } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { TableDefinition } from '../functions/engine/tables.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/sync/shared-names.js';
+import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/dynamodb-actions.js';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
+import { LAMBDA_BUNDLE } from './bundling.js';
+import type { SyncTable } from './sync-table.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,49 +22,26 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_FILE = 'index.mjs';
 
 /**
- * Memory and timeout. 1024 MB: a run holds the whole account in memory twice over (the walk's rows
- * and the stored state); the benchmark measured 232 MB peak for a 100,000-replica first sync and
- * 262 MB for its resync (docs/performance.md), so this leaves more than 3x headroom;
- * Lambda also scales CPU with memory, and the walk's JSON parsing and the plan are CPU-bound.
- * 15 minutes, Lambda's maximum: a run's length grows with the account and the API's pace
- * (latency, 429 back-off), and the walk budget (see functions/sync/handler.ts) already stops a
- * walk with margin for the writes; a shorter timeout would only cut that margin.
- * The benchmark (npm run bench) measures both for 100,000 replicas.
+ * 1024 MB: several times the peak the benchmark measured for 100,000 replicas, and Lambda scales
+ * CPU with memory, which the walk's JSON parsing and the plan use (docs/performance.md, "The
+ * deployed function").
  */
-export const MEMORY_MB = 1024;
-export const TIMEOUT = Duration.minutes(15);
-
+export const SYNC_FUNCTION_MEMORY_MB = 1024;
 /**
- * Credential providers Lambda never reaches: it hands the function its role's credentials in
- * environment variables, which the SDK's default chain reads first. Left out of the bundle, they
- * save about 130 KB of cold start (the SSO, STS and sign-in clients among them).
+ * 15 minutes, Lambda's maximum: a run's length grows with the account and the API's pace, and the
+ * walk budget (functions/sync/handler.ts) already stops a walk with margin for the writes; a
+ * shorter timeout would only cut that margin.
  */
-const UNREACHED_CREDENTIAL_PROVIDERS = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-login',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/token-providers',
-  '@aws-sdk/nested-clients',
-  '@smithy/credential-provider-imds',
-];
+export const SYNC_FUNCTION_TIMEOUT = Duration.minutes(15);
+/** The old names, read by bench/run.ts until it moves to the ones above. */
+export { SYNC_FUNCTION_MEMORY_MB as MEMORY_MB, SYNC_FUNCTION_TIMEOUT as TIMEOUT };
 
-/** DynamoDB data actions the sync may use on its tables; no table management, no streams. */
-const TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
-/** Indexes are only ever read. */
-const INDEX_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'];
+/** The environment variable that names each table to the function. */
+const TABLE_VARIABLE: Record<TableRole, string> = {
+  replicas: ENVIRONMENT_VARIABLES.table,
+  runs: ENVIRONMENT_VARIABLES.runsTable,
+  events: ENVIRONMENT_VARIABLES.eventsTable,
+};
 
 export interface SyncFunctionProps {
   logRetention: RetentionDays;
@@ -77,10 +56,7 @@ export interface SyncFunctionProps {
 /**
  * The sync function:
  * - `NODEJS_24_X` on `ARM_64` (cheaper per GB-second than x86 for the same work);
- * - an ESM bundle built by the local esbuild (no Docker), minified, with the AWS SDK inside (a
- *   pinned SDK, not whatever the runtime ships) except the credential providers Lambda never
- *   reaches, `module` entry points first (a smaller bundle), and the `createRequire` banner the
- *   SDK's CommonJS parts need in an ESM bundle;
+ * - bundled by the local esbuild (no Docker) with the options of lib/bundling.ts;
  * - its own log group with a retention period, and a role that may write only to it;
  * - no retries of a failed invocation: the next scheduled run is the retry, and a retry minutes
  *   later fails the same way on a bad key or a tripped breaker;
@@ -105,8 +81,8 @@ export class SyncFunction extends NodejsFunction {
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: MEMORY_MB,
-      timeout: TIMEOUT,
+      memorySize: SYNC_FUNCTION_MEMORY_MB,
+      timeout: SYNC_FUNCTION_TIMEOUT,
       role,
       logGroup,
       reservedConcurrentExecutions: props.reserveConcurrency ? 1 : undefined,
@@ -123,31 +99,27 @@ export class SyncFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
+        target: LAMBDA_BUNDLE.target,
+        minify: LAMBDA_BUNDLE.minify,
+        sourceMap: LAMBDA_BUNDLE.sourcemap,
+        mainFields: LAMBDA_BUNDLE.mainFields,
+        banner: LAMBDA_BUNDLE.banner.js,
         bundleAwsSDK: true,
-        externalModules: UNREACHED_CREDENTIAL_PROVIDERS,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        externalModules: LAMBDA_BUNDLE.external,
         forceDockerBundling: false,
       },
     });
     logGroup.grantWrite(role);
   }
 
-  /** Sets `variable` to the table's name and lets the function read and write its items and read its indexes. */
-  bindTable(table: ITableV2, definition: TableDefinition, variable: string): void {
-    this.addEnvironment(variable, table.tableName);
-    this.addToRolePolicy(new PolicyStatement({ actions: TABLE_ACTIONS, resources: [table.tableArn] }));
-    if (definition.globalSecondaryIndexes.length > 0) {
-      this.addToRolePolicy(
-        new PolicyStatement({
-          actions: INDEX_ACTIONS,
-          resources: definition.globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
-        }),
-      );
-    }
+  /**
+   * Names the table to the function in its environment variable and grants it exactly the actions
+   * the engine sends to a table of that role (functions/engine/dynamodb-actions.ts), on the table
+   * itself: no index, no stream, no table management.
+   */
+  bindTable(table: SyncTable): void {
+    this.addEnvironment(TABLE_VARIABLE[table.role], table.tableName);
+    this.addToRolePolicy(new PolicyStatement({ actions: [...DYNAMODB_ACTIONS[table.role]], resources: [table.tableArn] }));
   }
 
   /** Sets TAVUS_API_KEY_SECRET_ARN and lets the function read that one secret's value. */

@@ -15,7 +15,7 @@ import { parseSettings, rawSettingsFromEnv } from '../functions/engine/settings.
 import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import type { TableNames } from '../functions/engine/tables.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/sync/shared-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { BUNDLE_FILE } from '../lib/sync-function.js';
 import { buildApp } from './support/cdk-app.js';

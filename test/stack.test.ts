@@ -8,9 +8,9 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_VARIABLES, SettingsError } from '../functions/engine/settings.js';
 import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/sync/shared-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 import { CONTEXT_DEFAULTS, readDeployConfig } from '../lib/deploy-config.js';
-import { MEMORY_MB } from '../lib/sync-function.js';
+import { DYNAMODB_ACTIONS } from '../functions/engine/dynamodb-actions.js';
 import { buildApp, cdkJsonContext, type BuiltApp } from './support/cdk-app.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -40,18 +40,18 @@ beforeAll(() => {
   });
 });
 
-function resources(template: Template, type: string): Array<[string, Resource]> {
-  return Object.entries(template.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);
+/** The resources of one type (optionally matching `props`), as [logical id, resource]. */
+function resources(template: Template, type: string, props?: object): Array<[string, Resource]> {
+  return Object.entries(template.findResources(type, props) as Record<string, Resource>);
 }
 
 function only(template: Template, type: string): [string, Resource] {
-  const found = resources(template, type);
-  expect(found, type).toHaveLength(1);
-  return found[0]!;
+  template.resourceCountIs(type, 1);
+  return resources(template, type)[0]!;
 }
 
 function tableNamed(template: Template, name: string): [string, Resource] {
-  const found = resources(template, 'AWS::DynamoDB::GlobalTable').filter(([, r]) => r.Properties.TableName === name);
+  const found = resources(template, 'AWS::DynamoDB::GlobalTable', { Properties: { TableName: name } });
   expect(found, name).toHaveLength(1);
   return found[0]!;
 }
@@ -98,7 +98,11 @@ describe('the tables', () => {
     expectShape(tableNamed(main.template, 'tavus-replicas')[1], REPLICAS_TABLE);
     expectShape(tableNamed(main.template, 'tavus-replica-sync-runs')[1], SYNC_RUNS_TABLE);
     expectShape(tableNamed(main.template, 'tavus-replica-events')[1], REPLICA_EVENTS_TABLE);
-    expect(REPLICAS_TABLE.globalSecondaryIndexes.map((i) => i.indexName)).toContain('by-status');
+    // The contract's index, by its contract name.
+    main.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'tavus-replicas',
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'by-status' })]),
+    });
   });
 
   it('keeps the replicas and events tables: point-in-time recovery, deletion protection, retained on stack deletion', () => {
@@ -135,17 +139,18 @@ describe('the API key secret', () => {
 });
 
 describe('the function', () => {
-  it('runs Node.js 24 on ARM from the ESM bundle, sized for a full account, with reserved concurrency 1', () => {
-    const [, fn] = only(main.template, 'AWS::Lambda::Function');
-    expect(fn.Properties).toMatchObject({
+  it('runs Node.js 24 on ARM from the ESM bundle, with the memory and timeout the deploy guide states, and reserved concurrency 1', () => {
+    const guide = readFileSync(new URL('../docs/deploying.md', import.meta.url), 'utf8');
+    const [, memoryMb, minutes] = /\| Lambda function \| Node\.js 24 on ARM, (\d+) MB, (\d+)-minute timeout/.exec(guide) ?? [];
+    expect(Number(memoryMb)).toBeGreaterThanOrEqual(1024);
+    main.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: MEMORY_MB,
-      Timeout: 900,
+      MemorySize: Number(memoryMb),
+      Timeout: Number(minutes) * 60,
       ReservedConcurrentExecutions: 1,
     });
-    expect(MEMORY_MB).toBeGreaterThanOrEqual(1024);
   });
 
   it('drops the reservation when reserveConcurrency is false', () => {
@@ -275,7 +280,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the function use its log group, its three tables and their indexes, the one secret and the dead-letter queue, and nothing else', () => {
+  it('lets the function use its log group, its three tables (exactly the actions the engine sends, no index), the one secret and the dead-letter queue, and nothing else', () => {
     const template = main.template;
     const statements = rolePolicyStatements(template, functionRoleId(template));
     const grants = new Map<string, Set<string>>();
@@ -288,15 +293,13 @@ describe('least privilege', () => {
         grants.set(key, actions);
       }
     }
-    const dataActions = ['BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem'].map((a) => `dynamodb:${a}`);
-    const replicas = tableNamed(template, 'tavus-replicas')[0];
-    const index = (name: string) => ({ 'Fn::Join': ['', [getAtt(replicas), `/index/${name}`]] });
+    const table = (name: string) => JSON.stringify(getAtt(tableNamed(template, name)[0]));
     const expected = new Map<string, string[]>([
       [JSON.stringify(getAtt(only(template, 'AWS::Logs::LogGroup')[0])), ['logs:CreateLogStream', 'logs:PutLogEvents']],
-      [JSON.stringify(getAtt(replicas)), dataActions],
-      [JSON.stringify(getAtt(tableNamed(template, 'tavus-replica-sync-runs')[0])), dataActions],
-      [JSON.stringify(getAtt(tableNamed(template, 'tavus-replica-events')[0])), dataActions],
-      ...REPLICAS_TABLE.globalSecondaryIndexes.map((i): [string, string[]] => [JSON.stringify(index(i.indexName)), ['dynamodb:Query', 'dynamodb:Scan']]),
+      // The declared lists, which test/dynamodb-actions.test.ts holds to what real syncs send.
+      [table('tavus-replicas'), [...DYNAMODB_ACTIONS.replicas]],
+      [table('tavus-replica-sync-runs'), [...DYNAMODB_ACTIONS.runs]],
+      [table('tavus-replica-events'), [...DYNAMODB_ACTIONS.events]],
       [JSON.stringify({ Ref: only(template, 'AWS::SecretsManager::Secret')[0] }), ['secretsmanager:GetSecretValue']],
       // Lambda itself sends the failure record to the queue, with the function's role.
       [JSON.stringify(getAtt(dlqId(template))), ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
@@ -304,6 +307,19 @@ describe('least privilege', () => {
     expect(new Map([...grants].map(([resource, actions]) => [resource, [...actions].sort()]))).toEqual(
       new Map([...expected].map(([resource, actions]) => [resource, [...actions].sort()])),
     );
+  });
+
+  it('never lets the function delete a replica item, write in batches, or touch an index, whatever the declared lists say', () => {
+    const statements = rolePolicyStatements(main.template, functionRoleId(main.template));
+    const replicas = JSON.stringify(getAtt(tableNamed(main.template, 'tavus-replicas')[0]));
+    const onReplicas = statements.filter((s) => asList(s.Resource).some((r) => JSON.stringify(r) === replicas)).flatMap((s) => asList(s.Action));
+    expect(onReplicas).toContain('dynamodb:PutItem');
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete']) expect(onReplicas).not.toContain(forbidden);
+    const dynamodbResources = statements
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')))
+      .flatMap((s) => asList(s.Resource).map((r) => JSON.stringify(r)));
+    for (const resource of dynamodbResources) expect(resource).not.toContain('/index/');
+    for (const resource of dynamodbResources) expect(resource).not.toContain('/stream/');
   });
 
   it('gives the function role no managed policies (not even the basic execution role, which may write to any log group)', () => {
@@ -327,9 +343,8 @@ describe('least privilege', () => {
 // ---- alarms, topic, dashboard ----------------------------------------------------------------
 
 function alarmNamed(template: Template, suffix: string): Resource {
-  const found = [...resources(template, 'AWS::CloudWatch::Alarm'), ...resources(template, 'AWS::CloudWatch::CompositeAlarm')].filter(
-    ([, r]) => r.Properties.AlarmName === `TavusReplicaSync-${suffix}`,
-  );
+  const named = { Properties: { AlarmName: `TavusReplicaSync-${suffix}` } };
+  const found = [...resources(template, 'AWS::CloudWatch::Alarm', named), ...resources(template, 'AWS::CloudWatch::CompositeAlarm', named)];
   expect(found, suffix).toHaveLength(1);
   return found[0]![1];
 }
@@ -403,13 +418,24 @@ describe('the alarms', () => {
     });
   });
 
-  it('send every alarm and its recovery to the topic', () => {
-    for (const suffix of ['training-stuck', 'sync-failing', 'sync-stale', 'dead-letters', 'replicas-newly-in-error']) {
+  it('send every alarm and its recovery to the topic, each telling the operator where to look', () => {
+    const whereToLook: Record<string, string> = {
+      'training-stuck': 'npm run query -- --stuck',
+      'sync-failing': 'Read the error in the function log',
+      'sync-stale': 'Check that the schedule is enabled',
+      'dead-letters': 'Read the messages, fix the cause, then purge the queue',
+      'replicas-newly-in-error': 'npm run query -- --status error',
+    };
+    for (const [suffix, pointer] of Object.entries(whereToLook)) {
       const alarm = alarmNamed(main.template, suffix);
       expect(alarm.Properties.AlarmActions, suffix).toEqual([topicRef()]);
       expect(alarm.Properties.OKActions, suffix).toEqual([topicRef()]);
-      expect(String(alarm.Properties.AlarmDescription).length, suffix).toBeGreaterThan(40);
+      expect(alarm.Properties.AlarmDescription, suffix).toContain(pointer);
     }
+    const notifying = [...resources(main.template, 'AWS::CloudWatch::Alarm'), ...resources(main.template, 'AWS::CloudWatch::CompositeAlarm')].filter(
+      ([, alarm]) => alarm.Properties.AlarmActions !== undefined,
+    );
+    expect(notifying.map(([, alarm]) => String(alarm.Properties.AlarmName).replace('TavusReplicaSync-', '')).sort()).toEqual(Object.keys(whereToLook).sort());
   });
 });
 

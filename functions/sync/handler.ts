@@ -11,7 +11,7 @@ import { DEPLOYED_TERMS, parseSettings, rawSettingsFromEnv } from '../engine/set
 import { ReplicaStore } from '../engine/store.js';
 import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
 import { readApiKey } from './api-key.js';
-import { METRIC } from './shared-names.js';
+import { METRIC } from '../engine/telemetry.js';
 import { logger, metrics } from './powertools.js';
 
 /** What the schedule sends (see lib/replica-sync-stack.ts); `aws lambda invoke` may send `{}`. */

@@ -1,12 +1,13 @@
 /**
  * Builds the CDK app in-process the way `cdk synth` does: the same context (cdk.json, feature flags
- * included), the same config reader and stack, so what the tests assert is what deploys.
+ * included) and the same app builder (lib/app.ts, cdk-nag included), so what the tests assert is
+ * what deploys.
  */
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { readDeployConfig } from '../../lib/deploy-config.js';
-import { ReplicaSyncStack } from '../../lib/replica-sync-stack.js';
+import { buildReplicaSyncApp } from '../../lib/app.js';
+import type { ReplicaSyncStack } from '../../lib/replica-sync-stack.js';
 
 /** The context cdk.json gives every synth. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -33,7 +34,6 @@ export function buildApp(options: { overrides?: Record<string, unknown>; bundle?
       ...options.overrides,
     },
   });
-  const config = readDeployConfig((key) => app.node.tryGetContext(key));
-  const stack = new ReplicaSyncStack(app, 'TavusReplicaSync', { config });
+  const stack = buildReplicaSyncApp(app);
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -3,11 +3,12 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { parseSettings } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
+import { createMissingTables } from '../functions/engine/table-provisioning.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import { parseFlags } from './args.js';
 import { EVENT_COLUMNS, formatTable, REPLICA_TABLE_COLUMNS } from './query/format.js';
-import { dynamoClient } from './dynamo.js';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
 const HOUR_MS = 3_600_000;
@@ -34,13 +35,13 @@ export async function demoCommand(args: string[]): Promise<number> {
   try {
     const settings = parseSettings({ apiUrl });
     await createMissingTables(client, settings.tables);
-    const store = new ReplicaStore(client, settings.tables);
+    const parts = productionParts({ client, settings, apiKey });
     let now = new Date();
     const sync = async (title: string): Promise<RunSummary> => {
       out(`\n== ${title}`);
       const summary = await runSync(
         settings,
-        { store, apiKey, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
+        { ...parts, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
         { walkBudgetMs: 5 * 60_000 },
       );
       endProgress();
@@ -75,7 +76,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const second = await sync('Second sync, seven hours later (stuck after 6h)');
     if (second.status !== 'succeeded') return 1;
 
-    const documents = store.documents;
+    const documents = parts.store.documents;
     const touched = [renamed, finishing, stalling, removed, added].map((replica) => replica.replica_id);
     const items: Array<Record<string, unknown>> = [];
     const events: Array<Record<string, unknown>> = [];

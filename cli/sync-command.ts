@@ -1,8 +1,9 @@
-import { apiKeyFromEnv, type RawSettings } from '../functions/engine/settings.js';
-import { ReplicaStore } from '../functions/engine/store.js';
+import type { SettingTerms } from '../functions/engine/errors.js';
+import { apiKeyFromEnv, ENVIRONMENT_VARIABLES, type RawSettings } from '../functions/engine/settings.js';
 import { runSync } from '../functions/engine/sync.js';
-import { SYNC_FLAGS, parseFlags, settingsFrom } from './args.js';
-import { openDynamo } from './dynamo.js';
+import { productionParts } from '../functions/engine/wiring.js';
+import { FLAG_FOR_SETTING, SYNC_FLAGS, parseFlags, settingsFrom } from './args.js';
+import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
@@ -24,6 +25,16 @@ The API key comes from TAVUS_API_KEY only.
   --json                                            one JSON line on stdout: the run summary
 
 Exit status: 0 succeeded or skipped, 1 failed, 2 bad input.`;
+
+/**
+ * Settings named as a shell user sets them: the flag, with the environment variable beside it
+ * (both work here); a setting without a flag by its variable alone.
+ */
+export const CLI_TERMS: SettingTerms = {
+  name: (key) => (FLAG_FOR_SETTING[key] ? `${FLAG_FOR_SETTING[key]} / ${ENVIRONMENT_VARIABLES[key]}` : ENVIRONMENT_VARIABLES[key]),
+  assign: (key, value) =>
+    FLAG_FOR_SETTING[key] ? `${FLAG_FOR_SETTING[key]} ${value} (${ENVIRONMENT_VARIABLES[key]}=${value})` : `${ENVIRONMENT_VARIABLES[key]}=${value}`,
+};
 
 /** How long a run from a shell may walk before it gives up (no deletions then). */
 const CLI_WALK_BUDGET_MS = 15 * 60_000;
@@ -59,7 +70,12 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
     log.info(`Syncing ${settings.apiUrl}/v2/replicas into ${settings.tables.replicas} on ${dynamo.description}.`);
     const summary = await runSync(
       settings,
-      { store: new ReplicaStore(dynamo.client, settings.tables), apiKey, log, onProgress: values.json ? undefined : progressReporter() },
+      {
+        ...productionParts({ client: dynamo.client, settings, apiKey, terms: CLI_TERMS }),
+        log,
+        onProgress: values.json ? undefined : progressReporter(),
+        describeError: describeForCli,
+      },
       { walkBudgetMs: CLI_WALK_BUDGET_MS },
     );
     endProgress();

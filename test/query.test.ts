@@ -6,7 +6,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../functions/engine/settings.js';
-import { StoreError } from '../functions/engine/store.js';
+import { StoreError } from '../functions/engine/errors.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
 import { parseDateBound, parseFilters, type ReplicaFilters } from '../cli/query/filters.js';

@@ -6,7 +6,8 @@ import {
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { describeAwsError, scanSegments, StoreError } from '../../functions/engine/store.js';
+import { describeAwsError, StoreError } from '../../functions/engine/errors.js';
+import { scanSegments } from '../../functions/engine/parallel-scan.js';
 import type { Item, ReadPlan } from './plan.js';
 
 /** Every item the plan matches, following LastEvaluatedKey to the end. */
@@ -62,6 +63,10 @@ async function send<T>(table: string, call: () => Promise<T>): Promise<T> {
     if ((error as Error).name === 'ValidationException' && index) {
       throw new StoreError(
         `The table "${table}" has no index ${index[1] ?? index[2]}: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
+        table,
+        'read',
+        'index-missing',
+        { cause: error },
       );
     }
     throw describeAwsError(error, table, 'read');

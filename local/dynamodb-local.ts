@@ -37,10 +37,11 @@ export interface StartDynamoDbLocalOptions {
 
 /** Thrown when no `java` executable is on PATH. */
 export class JavaMissingError extends Error {
-  constructor() {
+  constructor(options?: ErrorOptions) {
     super(
       'DynamoDB Local needs Java 17 or newer but no `java` executable is on PATH: install one ' +
         '(e.g. `apt-get install openjdk-17-jre-headless`) or point --endpoint at a running DynamoDB.',
+      options,
     );
     this.name = 'JavaMissingError';
   }
@@ -147,7 +148,10 @@ async function findFreePort(): Promise<number> {
 async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput: () => string, timeoutMs: number): Promise<void> {
   let failure: Error | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
-    failure = error.code === 'ENOENT' ? new JavaMissingError() : new Error(`Could not start DynamoDB Local: ${error.message}.`);
+    failure =
+      error.code === 'ENOENT'
+        ? new JavaMissingError({ cause: error })
+        : new Error(`Could not start DynamoDB Local: ${error.message}.`, { cause: error });
   });
   child.once('exit', (code, signal) => {
     if (failure) return;

@@ -1,8 +1,7 @@
 /**
  * The Lambda bundle's size and module initialisation time. The bundle is the one `cdk synth`
- * builds when the project has a cdk.json (the deployed artifact itself); otherwise esbuild builds
- * it here from the handler with the options the stack uses. Init time is the median of several
- * `import()`s, each in a fresh node process.
+ * builds (the deployed artifact itself). Init time is the median of several `import()`s, each in
+ * a fresh node process.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -11,8 +10,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { ESM_NODE_BUNDLE } from './child.js';
 import type { BundleInfo } from './report.js';
 
 const run = promisify(execFile);
@@ -23,9 +20,7 @@ const HANDLER_MARK = 'TAVUS_API_KEY_SECRET_ARN';
 export async function measureBundle(projectRoot: string): Promise<BundleInfo> {
   const dir = mkdtempSync(join(tmpdir(), 'tavus-bench-bundle-'));
   try {
-    const { file, source } = existsSync(join(projectRoot, 'cdk.json'))
-      ? await synthesized(projectRoot, dir)
-      : await builtHere(projectRoot, dir);
+    const { file, source } = await synthesized(projectRoot, dir);
     const bytes = statSync(file).size;
     const gzipBytes = gzipSync(readFileSync(file)).length;
     const initRunsMs: number[] = [];
@@ -55,14 +50,6 @@ async function synthesized(projectRoot: string, dir: string): Promise<{ file: st
   const [file] = bundles;
   if (!file || bundles.length > 1) throw new Error(`cdk synth produced ${bundles.length} asset(s) with the handler's bundle; expected one.`);
   return { file, source: '`npx cdk synth -q` (NodejsFunction asset index.mjs)' };
-}
-
-async function builtHere(projectRoot: string, dir: string): Promise<{ file: string; source: string }> {
-  const entry = join(projectRoot, 'functions', 'sync', 'handler.ts');
-  if (!existsSync(entry)) throw new Error('there is no cdk.json and no functions/sync/handler.ts to bundle');
-  const file = join(dir, 'index.mjs');
-  await build({ ...ESM_NODE_BUNDLE, minify: true, entryPoints: [entry], outfile: file });
-  return { file, source: 'esbuild from functions/sync/handler.ts (bundle, minify, node20 ESM, module/main, createRequire banner)' };
 }
 
 /** Milliseconds to import() the bundle in a fresh node, with a Lambda-like environment. */

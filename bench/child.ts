@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import type { SideJob, SideMeasure } from './side.js';
 
-/** esbuild options for an ESM bundle with the AWS SDK inside, as TOOLCHAIN.md records. */
+/** esbuild options for an ESM bundle with the AWS SDK inside (the createRequire banner, module/main fields), as the stack bundles the function. */
 export const ESM_NODE_BUNDLE: BuildOptions = {
   bundle: true,
   platform: 'node',

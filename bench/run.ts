@@ -11,9 +11,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import { DEFAULTS } from '../functions/engine/settings.js';
+import { readDeployConfig } from '../lib/deploy-config.js';
+import { MEMORY_MB, TIMEOUT } from '../lib/sync-function.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { measureBundle } from './bundle.js';
 import { childRunner } from './child.js';
@@ -33,7 +36,7 @@ const QUIET_LIMIT_MS = 15_000;
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const started = Date.now();
 const loadStart = round(loadavg()[0] ?? 0);
-const lambda = await lambdaLimits();
+const lambda = lambdaLimits();
 const config: BenchConfig = {
   small: 10_000,
   ...(flags.quick ? {} : { large: 100_000 }),
@@ -47,7 +50,7 @@ const config: BenchConfig = {
 };
 
 const dynamo = await startDynamoDbLocal();
-const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const client = dynamoClient(dynamo.endpoint, {});
 const runner = await childRunner(SIDE_LIMIT_MS);
 const cleanUp = async (): Promise<void> => {
   runner.close();
@@ -113,29 +116,19 @@ try {
   clearTimeout(limit);
 }
 
-/** The stack's timeout and memory, read from lib/ when it is there; 15 minutes otherwise. */
-async function lambdaLimits(): Promise<LambdaLimits> {
-  const schedule = scheduleFromCdkJson() ?? 'rate(1 hour)';
+/** The stack's timeout and memory, and how often the schedule runs it (cdk.json, read as synth reads it). */
+function lambdaLimits(): LambdaLimits {
+  const cdk = JSON.parse(readFileSync(`${ROOT}cdk.json`, 'utf8')) as { context?: Record<string, unknown> };
+  const { schedule } = readDeployConfig((key) => cdk.context?.[key]);
   // A month is 730 hours; a cron schedule is counted as hourly.
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
-  const hours = rate ? Number(rate[1]) * ({ minute: 1 / 60, hour: 1, day: 24 } as Record<string, number>)[rate[2] as string]! : 1;
-  const base = { schedule, runsPerMonth: Math.round(730 / hours) };
-  try {
-    const fn = (await import('../lib/sync-function.js')) as { TIMEOUT?: { toMilliseconds(): number }; MEMORY_MB?: number };
-    if (fn.TIMEOUT) return { ...base, timeoutMs: fn.TIMEOUT.toMilliseconds(), memoryMb: fn.MEMORY_MB, source: 'TIMEOUT in lib/sync-function.ts' };
-  } catch {
-    // No stack yet: assume Lambda's maximum, which the stack is meant to set.
-  }
-  return { ...base, timeoutMs: 15 * 60_000, source: 'assumed: lib/sync-function.ts was not readable' };
-}
-
-function scheduleFromCdkJson(): string | undefined {
-  try {
-    const cdk = JSON.parse(readFileSync(`${ROOT}cdk.json`, 'utf8')) as { context?: { schedule?: string } };
-    return cdk.context?.schedule;
-  } catch {
-    return undefined;
-  }
+  const hours = (schedule.intervalMs ?? 3_600_000) / 3_600_000;
+  return {
+    schedule: schedule.expression,
+    runsPerMonth: Math.round(730 / hours),
+    timeoutMs: TIMEOUT.toMilliseconds(),
+    memoryMb: MEMORY_MB,
+    source: 'TIMEOUT and MEMORY_MB in lib/sync-function.ts',
+  };
 }
 
 /** Waits until DynamoDB Local's java process uses under a tenth of a core (Linux /proc only). */
@@ -152,7 +145,7 @@ async function quiet(pid: number): Promise<void> {
   while (Date.now() < deadline) {
     const before = cpuMs();
     if (before === undefined) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
     if ((cpuMs() ?? 0) - before <= 250 * QUIET_CPU_FRACTION) return;
   }
 }

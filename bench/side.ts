@@ -4,13 +4,16 @@
  * items written, memory); the simulator's side (API requests, requests in flight) is counted by the
  * caller. `bench/run.ts` runs each side in a fresh child process so memory figures do not mix.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parseSettings } from '../functions/engine/settings.js';
-import { ReplicaStore, type WriteOutcome } from '../functions/engine/store.js';
-import { runSync, type RunOptions, type SyncLog } from '../functions/engine/sync.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import type { ReplicaWrite } from '../functions/engine/plan.js';
+import { parseSettings } from '../functions/engine/settings.js';
+import type { ReplicaStore, RunLedger, WriteOutcome } from '../functions/engine/store.js';
+import { runSync, type SyncLog } from '../functions/engine/sync.js';
 import type { TableNames } from '../functions/engine/tables.js';
+import type { ApiTuning } from '../functions/engine/tavus-api.js';
 import type { WalkProgress } from '../functions/engine/walk.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { naiveSync } from './naive-sync.js';
 
 export interface SideJob {
@@ -22,7 +25,7 @@ export interface SideJob {
   tables: TableNames;
   /** The walk's time budget for ours: the Lambda timeout less the stack's margin. */
   walkBudgetMs: number;
-  api?: RunOptions['api'];
+  api?: ApiTuning;
 }
 
 export interface SideMeasure {
@@ -61,33 +64,36 @@ export interface Phases {
   writes: number;
 }
 
-/** Counts what the writes carry, so the cost note can price events and item sizes too. */
-class CountingStore extends ReplicaStore {
-  events = 0;
-  items = 0;
-  bytes = 0;
+/** When each phase ended, from one start. */
+class PhaseClock {
   readonly phases: Phases = { lease: 0, scan: 0, walk: 0, plan: 0, writes: 0 };
   private readonly started = performance.now();
 
   mark(phase: keyof Phases): void {
     this.phases[phase] = Math.round(performance.now() - this.started);
   }
+}
 
-  override async acquireLease(...args: Parameters<ReplicaStore['acquireLease']>): Promise<boolean> {
-    const leased = await super.acquireLease(...args);
-    this.mark('lease');
-    return leased;
-  }
+/** Wraps a store: counts what the writes carry (so the cost note can price events and item sizes), and marks phases. */
+class CountingStore implements ReplicaStore {
+  events = 0;
+  items = 0;
+  bytes = 0;
 
-  override async loadReplicas(segments?: number): Promise<Awaited<ReturnType<ReplicaStore['loadReplicas']>>> {
-    const state = await super.loadReplicas(segments);
-    this.mark('scan');
+  constructor(
+    private readonly inner: ReplicaStore,
+    private readonly clock: PhaseClock,
+  ) {}
+
+  async loadReplicas(): Promise<Awaited<ReturnType<ReplicaStore['loadReplicas']>>> {
+    const state = await this.inner.loadReplicas();
+    this.clock.mark('scan');
     return state;
   }
 
-  override async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
+  async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
     // The first call comes right after the plan; a second one (deletions) extends the writes.
-    if (this.phases.plan === 0) this.mark('plan');
+    if (this.clock.phases.plan === 0) this.clock.mark('plan');
     for (const write of writes) {
       this.events += write.events.length;
       if (write.kind === 'put') {
@@ -95,18 +101,40 @@ class CountingStore extends ReplicaStore {
         this.bytes += dynamoItemSize(write.item);
       }
     }
-    const outcome = await super.applyWrites(writes);
-    this.mark('writes');
+    const outcome = await this.inner.applyWrites(writes);
+    this.clock.mark('writes');
     return outcome;
   }
 }
 
+/** Wraps a ledger to mark when the lease was taken. */
+function markingLedger(inner: RunLedger, clock: PhaseClock): RunLedger {
+  return {
+    acquireLease: async (...args) => {
+      const leased = await inner.acquireLease(...args);
+      clock.mark('lease');
+      return leased;
+    },
+    releaseLease: (runId) => inner.releaseLease(runId),
+    recordRun: (...args) => inner.recordRun(...args),
+  };
+}
+
+/** Counts every DynamoDB command the client sends (SDK retries of one command count once). */
+function countRequests(client: DynamoDBClient): { count: number } {
+  const counter = { count: 0 };
+  client.middlewareStack.add(
+    (next) => (args) => {
+      counter.count += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchRequestCounter' },
+  );
+  return counter;
+}
+
 export async function runSide(job: SideJob): Promise<SideMeasure> {
-  const client = new DynamoDBClient({
-    endpoint: job.dynamodbEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = dynamoClient(job.dynamodbEndpoint, {});
   const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
   const startRssMb = mb(process.memoryUsage.rss());
   let peakHeap = process.memoryUsage().heapUsed;
@@ -140,7 +168,10 @@ async function runOurs(job: SideJob, client: DynamoDBClient): Promise<Measured> 
     runsTable: job.tables.runs,
     eventsTable: job.tables.events,
   });
-  const store = new CountingStore(client, settings.tables);
+  const requests = countRequests(client);
+  const clock = new PhaseClock();
+  const parts = productionParts({ client, settings, apiKey: job.apiKey, tuning: job.api });
+  const store = new CountingStore(parts.store, clock);
   let lowestLimit: number | undefined;
   const log: SyncLog = {
     info: () => {},
@@ -150,20 +181,24 @@ async function runOurs(job: SideJob, client: DynamoDBClient): Promise<Measured> 
     error: () => {},
   };
   const onProgress = (progress: WalkProgress): void => {
-    if (progress.pagesDone >= progress.pagesExpected) store.mark('walk');
+    if (progress.pagesDone >= progress.pagesExpected) clock.mark('walk');
   };
-  const summary = await runSync(settings, { store, apiKey: job.apiKey, log, onProgress }, { walkBudgetMs: job.walkBudgetMs, api: job.api });
+  const summary = await runSync(
+    settings,
+    { ...parts, store, ledger: markingLedger(parts.ledger, clock), log, onProgress },
+    { walkBudgetMs: job.walkBudgetMs },
+  );
   return {
     status: summary.status,
     ...(summary.error ? { error: summary.error } : {}),
     pages: summary.pages,
     fetched: summary.fetched,
-    dynamoRequests: store.requests,
+    dynamoRequests: requests.count,
     itemsWritten: summary.written,
     eventsWritten: store.events,
     meanItemBytes: store.items === 0 ? 0 : Math.round(store.bytes / store.items),
     retries: summary.retries,
-    phases: store.phases,
+    phases: clock.phases,
     ...(lowestLimit === undefined ? {} : { lowestLimit }),
   };
 }

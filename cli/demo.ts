@@ -3,13 +3,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { parseSettings } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
+import { createMissingTables } from '../functions/engine/table-provisioning.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import { parseFlags } from './args.js';
 import type { TableNames } from '../functions/engine/tables.js';
 import { EVENT_COLUMNS, formatTable, REPLICA_TABLE_COLUMNS } from './query/format.js';
 import { readEvents, readReplica } from './query/read.js';
-import { dynamoClient } from './dynamo.js';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
 const HOUR_MS = 3_600_000;
@@ -37,7 +38,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       out(`\n== ${title}`);
       const summary = await runSync(
         world.settings,
-        { store: world.store, apiKey: world.apiKey, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
+        { ...world.parts, log: stderrLog((text) => text), clock: () => now, onProgress: progressReporter() },
         { walkBudgetMs: 5 * 60_000 },
       );
       endProgress();
@@ -53,7 +54,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const second = await sync('Second sync, seven hours later (stuck after 6h)');
     if (second.status !== 'succeeded') return 1;
 
-    await showTouched(world.store.documents, world.settings.tables, touched, second.run_id, out);
+    await showTouched(world.parts.store.documents, world.settings.tables, touched, second.run_id, out);
     out('\nThe renamed replica counts as updated; the stalled one is flagged stuck (stuck_since) and');
     out('raises the StuckTrainingReplicas alarm when deployed. The deleted one keeps its item with');
     out('deleted_at set. Try it for real: TAVUS_API_KEY=... npm run sync -- --local');
@@ -79,7 +80,7 @@ async function startDemoWorld(out: (text?: string) => void) {
   try {
     const settings = parseSettings({ apiUrl });
     await createMissingTables(client, settings.tables);
-    return { apiKey, simulator, settings, store: new ReplicaStore(client, settings.tables), stop };
+    return { simulator, settings, parts: productionParts({ client, settings, apiKey }), stop };
   } catch (error) {
     await stop();
     throw error;

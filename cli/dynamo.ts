@@ -1,8 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import path from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../local/dynamodb-local.js';
-import { SettingsError, parseUrl } from '../functions/engine/settings.js';
-import { createMissingTables } from '../functions/engine/store.js';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
+import { InputError, StoreError } from '../functions/engine/errors.js';
+import { parseUrl } from '../functions/engine/settings.js';
+import { createMissingTables } from '../functions/engine/table-provisioning.js';
 import type { TableNames } from '../functions/engine/tables.js';
 
 export interface DynamoTarget {
@@ -26,10 +28,10 @@ export const LOCAL_DATA_DIR = path.resolve('.data', 'dynamodb');
 export async function openDynamo(target: DynamoTarget, tables: TableNames, env = process.env): Promise<OpenedDynamo> {
   const endpointText = target.endpoint ?? (env.DYNAMODB_ENDPOINT?.trim() || undefined);
   if (target.local && target.endpoint) {
-    throw new SettingsError('--local and --endpoint both say where DynamoDB is: pass one of them.');
+    throw new InputError('--local and --endpoint both say where DynamoDB is: pass one of them.');
   }
   if (target.createTables && !target.local && !endpointText) {
-    throw new SettingsError(
+    throw new InputError(
       '--create-tables only works with --local or --endpoint: in AWS the tables come from the CDK stack (npx cdk deploy).',
     );
   }
@@ -59,15 +61,21 @@ export async function openDynamo(target: DynamoTarget, tables: TableNames, env =
 }
 
 /**
- * A DynamoDB client; with an explicit endpoint (DynamoDB Local), dummy credentials and a region
- * are assumed when none are configured, since Local accepts any.
+ * A failure in the CLI's words: where DynamoDB lives is the user's choice here, so a missing table,
+ * credentials, region or endpoint gets the flags that fix it. Anything else keeps its message.
  */
-export function dynamoClient(endpoint: string | undefined, env = process.env): DynamoDBClient {
-  if (!endpoint) return new DynamoDBClient({});
-  const hasCredentials = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE);
-  return new DynamoDBClient({
-    endpoint,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    ...(hasCredentials ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
+export function describeForCli(error: unknown): string {
+  if (!(error instanceof StoreError)) return (error as Error).message;
+  switch (error.reason) {
+    case 'table-missing':
+      return `The DynamoDB table "${error.table}" does not exist here: deploy the stack (npx cdk deploy), fix the table name, or create the tables locally with --create-tables together with --local or --endpoint.`;
+    case 'no-credentials':
+      return 'No AWS credentials were found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID), or try it locally with --local.';
+    case 'no-region':
+      return 'No AWS region is configured: set AWS_REGION (for example AWS_REGION=eu-west-1), or use --local.';
+    case 'unreachable':
+      return 'Nothing answers at the DynamoDB endpoint: start DynamoDB Local or fix --endpoint / DYNAMODB_ENDPOINT.';
+    default:
+      return error.message;
+  }
 }

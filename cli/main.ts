@@ -1,13 +1,11 @@
 import { JavaMissingError } from '../local/dynamodb-local.js';
-import { SettingsError } from '../functions/engine/settings.js';
-import { StoreError } from '../functions/engine/store.js';
+import { InputError, StoreError } from '../functions/engine/errors.js';
 import { demoCommand } from './demo.js';
+import { describeForCli } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { queryCommand } from './query-command.js';
 import { simulatorCommand } from './simulator-command.js';
 import { syncCommand } from './sync-command.js';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sync: syncCommand,
@@ -20,6 +18,8 @@ const USAGE = 'Usage: replica-sync <sync|query|demo|simulator> [flags]; add --he
 
 /** Dispatches to a command and turns expected failures into one sentence and an exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  // The SDK prints a support warning on Node 20 for every client; it is noise for a CLI run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...args] = argv;
   const command = name === undefined ? undefined : COMMANDS[name];
   if (!command) {
@@ -31,12 +31,12 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     const redact = redactor(process.env.TAVUS_API_KEY);
     const say = (text: string): void => void process.stderr.write(`${redact(text)}\n`);
-    if (error instanceof SettingsError) {
+    if (error instanceof InputError) {
       say(error.message);
       return 2;
     }
     if (error instanceof JavaMissingError || error instanceof StoreError) {
-      say(error.message);
+      say(describeForCli(error));
       return 1;
     }
     say(`Unexpected failure: ${(error as Error).stack ?? String(error)}`);

@@ -1,8 +1,8 @@
 import { apiKeyFromEnv } from '../functions/engine/settings.js';
-import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync } from '../functions/engine/sync.js';
-import { SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
-import { openDynamo } from './dynamo.js';
+import { productionParts } from '../functions/engine/wiring.js';
+import { CLI_TERMS, SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
+import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
 
@@ -45,7 +45,12 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
     log.info(`Syncing ${settings.apiUrl}/v2/replicas into ${settings.tables.replicas} on ${dynamo.description}.`);
     const summary = await runSync(
       settings,
-      { store: new ReplicaStore(dynamo.client, settings.tables), apiKey, log, onProgress: values.json ? undefined : progressReporter() },
+      {
+        ...productionParts({ client: dynamo.client, settings, apiKey, terms: CLI_TERMS }),
+        log,
+        onProgress: values.json ? undefined : progressReporter(),
+        describeError: describeForCli,
+      },
       { walkBudgetMs: CLI_WALK_BUDGET_MS },
     );
     endProgress();

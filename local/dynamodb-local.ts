@@ -13,10 +13,9 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-
-// The SDK prints a support warning on Node 20 for every process; it is noise for local runs.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 
 export interface DynamoDbLocal {
   /** e.g. http://127.0.0.1:8123 */
@@ -38,10 +37,11 @@ export interface StartDynamoDbLocalOptions {
 
 /** Thrown when no `java` executable is on PATH. */
 export class JavaMissingError extends Error {
-  constructor() {
+  constructor(options?: ErrorOptions) {
     super(
       'DynamoDB Local needs Java 17 or newer but no `java` executable is on PATH: install one ' +
         '(e.g. `apt-get install openjdk-17-jre-headless`) or point --endpoint at a running DynamoDB.',
+      options,
     );
     this.name = 'JavaMissingError';
   }
@@ -148,7 +148,10 @@ async function findFreePort(): Promise<number> {
 async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput: () => string, timeoutMs: number): Promise<void> {
   let failure: Error | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
-    failure = error.code === 'ENOENT' ? new JavaMissingError() : new Error(`Could not start DynamoDB Local: ${error.message}.`);
+    failure =
+      error.code === 'ENOENT'
+        ? new JavaMissingError({ cause: error })
+        : new Error(`Could not start DynamoDB Local: ${error.message}.`, { cause: error });
   });
   child.once('exit', (code, signal) => {
     if (failure) return;
@@ -157,12 +160,7 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
     failure = /BindException|Address already in use/.test(output) ? new PortTakenError(message) : new Error(message);
   });
 
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const client = dynamoClient(endpoint, {}, { maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -252,8 +250,4 @@ function isTelling(line: string): boolean {
 /** Child pipes are sockets; unref them so reading the output does not hold the event loop open. */
 function unrefStream(stream: Readable | null): void {
   (stream as Partial<Socket> | null)?.unref?.();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/dynamodb-actions.js';
 import { runSync } from '../functions/engine/sync.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { actionsOf, recordDynamoDbActions, type ActionRecorder } from './support/dynamodb-action-recorder.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
@@ -47,10 +48,11 @@ describe('the DynamoDB actions the engine sends', () => {
 
     // Another run holds the lease (taken outside the recording): this run is skipped.
     recorder.stop();
-    expect(await harness.store.acquireLease('another-run', new Date(), 10 * 60_000)).toBe(true);
+    const parts = productionParts({ client: harness.client, settings: harness.settings, apiKey: KEY });
+    expect(await parts.ledger.acquireLease('another-run', new Date(), 10 * 60_000)).toBe(true);
     recorder.start();
     const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const skipped = await runSync(harness.settings, { store: harness.store, apiKey: KEY, log }, { walkBudgetMs: 30_000 });
+    const skipped = await runSync(harness.settings, { ...parts, log }, { walkBudgetMs: 30_000 });
     statuses.push(skipped.status);
     recorder.stop();
   });

@@ -7,19 +7,20 @@ import { join } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import { JavaMissingError, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import type { DynamoDbLocal } from '../local/dynamodb-local.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 
 function clientFor(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return dynamoClient(endpoint, {});
 }
 
 function isRunning(pid: number): boolean {

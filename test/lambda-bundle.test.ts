@@ -12,8 +12,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseSettings, rawSettingsFromEnv } from '../functions/engine/settings.js';
-import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import type { TableNames } from '../functions/engine/tables.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
@@ -164,7 +164,7 @@ describe('the bundled handler, invoked by a scheduled event', () => {
       rawSettingsFromEnv({ ...deployedEnv, TAVUS_API_URL: sim.url, REPLICAS_TABLE: cliTables.replicas, SYNC_RUNS_TABLE: cliTables.runs, REPLICA_EVENTS_TABLE: cliTables.events }),
     );
     const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-    const cli = await runSync(settings, { store: new ReplicaStore(client, cliTables), apiKey: KEY, log: quiet }, { walkBudgetMs: 60_000 });
+    const cli = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log: quiet }, { walkBudgetMs: 60_000 });
     expect(cli.status).toBe('succeeded');
 
     const lambdaReplicas = await comparable(lambdaTables.replicas);

@@ -15,7 +15,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { parseSettings } from '../functions/engine/settings.js';
-import { createMissingTables, ReplicaStore } from '../functions/engine/store.js';
+import { createMissingTables } from '../functions/engine/table-provisioning.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { runSync } from '../functions/engine/sync.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { runQuery } from '../cli/query-command.js';
@@ -70,7 +71,6 @@ describe('the HTML report in headless chromium', () => {
     try {
       await createMissingTables(client, tables);
       const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-      const store = new ReplicaStore(client, tables);
       const log = { info: () => {}, warn: () => {}, error: () => {} };
       const next = random(42);
       // Every twelve hours two trainings start; each running one completes, fails, moves on or
@@ -88,7 +88,7 @@ describe('the HTML report in headless chromium', () => {
         })));
         if (sync === 10) for (const gone of sim.replicas.filter((r) => r.status === 'completed').slice(0, 2)) sim.remove(gone.replica_id);
         const at = new Date(T0.getTime() + sync * SYNC_EVERY);
-        const summary = await runSync(settings, { store, apiKey: KEY, log, clock: () => at }, { walkBudgetMs: 30_000 });
+        const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log, clock: () => at }, { walkBudgetMs: 30_000 });
         expect(summary.error, summary.error).toBeUndefined();
       }
       const where = ['--endpoint', endpoint, '--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events];

@@ -7,9 +7,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { parseSettings, type RawSettings, type SyncSettings } from '../functions/engine/settings.js';
-import { ReplicaStore } from '../functions/engine/store.js';
+import type { DynamoReplicaStore } from '../functions/engine/dynamo-replica-store.js';
+import type { DynamoRunLedger } from '../functions/engine/dynamo-run-ledger.js';
 import { runSync, type RunOptions, type RunSummary } from '../functions/engine/sync.js';
-import { planSync } from '../functions/engine/plan.js';
+import { planUpserts } from '../functions/engine/plan.js';
+import type { ApiTuning } from '../functions/engine/tavus-api.js';
+import { productionParts } from '../functions/engine/wiring.js';
 import { STUCK_INDEX, type TableNames } from '../functions/engine/tables.js';
 import { testDynamoClient } from './support/dynamodb.js';
 import { createFreshTables, scanAll } from './support/tables.js';
@@ -20,10 +23,8 @@ const HOUR = 3_600_000;
 /** Now, to the second: run records expire from here, as they would in production. */
 const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 const at = (ms: number): Date => new Date(T0.getTime() + ms);
-const FAST: RunOptions = {
-  walkBudgetMs: 30_000,
-  api: { baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 50, retries: 3, requestTimeoutMs: 5_000 },
-};
+const RUN: RunOptions = { walkBudgetMs: 30_000 };
+const FAST: ApiTuning = { baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 50, retries: 3, requestTimeoutMs: 5_000 };
 
 let client: DynamoDBClient;
 const sims: TavusSimulator[] = [];
@@ -43,7 +44,8 @@ afterAll(() => {
 interface Harness {
   sim: TavusSimulator;
   tables: TableNames;
-  store: ReplicaStore;
+  store: DynamoReplicaStore;
+  ledger: DynamoRunLedger;
   settings: SyncSettings;
   /** Everything the log callbacks received, one JSON text per call. */
   logs: string[];
@@ -67,7 +69,7 @@ async function harness(replicas: SimReplica[] = makeReplicas(25), raw: RawSettin
     maxConcurrency: '2',
     ...raw,
   });
-  const store = new ReplicaStore(client, tables);
+  const { store, ledger } = productionParts({ client, settings, apiKey: KEY });
   const logs: string[] = [];
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     logs.push(JSON.stringify([level, message, fields]));
@@ -78,14 +80,14 @@ async function harness(replicas: SimReplica[] = makeReplicas(25), raw: RawSettin
     sim,
     tables,
     store,
+    ledger,
     settings,
     logs,
-    sync: (options = {}) =>
-      runSync(
-        { ...settings, ...options.settings },
-        { store, apiKey: options.apiKey ?? KEY, log, clock: () => options.at ?? T0 },
-        FAST,
-      ),
+    sync: (options = {}) => {
+      const run = { ...settings, ...options.settings };
+      const parts = productionParts({ client, settings: run, apiKey: options.apiKey ?? KEY, tuning: FAST });
+      return runSync(run, { ...parts, log, clock: () => options.at ?? T0 }, RUN);
+    },
     scan,
     item: async (id) => (await scan('replicas')).find((item) => item.replica_id === id),
     events: async (id) => (await scan('events')).filter((event) => id === undefined || event.replica_id === id),
@@ -325,7 +327,9 @@ describe('deletion', () => {
     const summary = await h.sync({ at: at(HOUR) });
     expect(summary.status).toBe('failed');
     expect(summary.deleted).toBe(0);
-    expect(summary.error).toContain('--max-delete-fraction');
+    // The engine names the override in its neutral terms (the environment variable), never a flag.
+    expect(summary.error).toContain('run once with MAX_DELETE_FRACTION=1');
+    expect(summary.error).not.toContain('--');
     expect(await snapshot(h)).toEqual(before);
 
     const forced = await h.sync({ at: at(2 * HOUR), settings: { maxDeleteFraction: 1 } });
@@ -477,13 +481,12 @@ describe('failures', () => {
       }),
     );
     const newer = await h.item(id);
-    // The older run's plan, from the state it read before.
     // The older run's plan, from the state it read before: it also changes a bystander, written
     // first in the same transaction, which must still land.
     const bystander = idAt(h, 2);
     const changed = new Set([id, bystander]);
     const seen = new Map(h.sim.replicas.map((r) => [r.replica_id, changed.has(r.replica_id) ? { ...r, status: 'error' } : r]));
-    const plan = planSync({ seen, stored, now: at(HOUR), stuckAfterMs: 6 * HOUR, maxDeleteFraction: 0.5, runId: 'stale-run', confirmedGone: new Set() });
+    const plan = planUpserts(seen.values(), { stored, now: at(HOUR), stuckAfterMs: 6 * HOUR, maxDeleteFraction: 0.5, runId: 'stale-run' });
     expect(plan.writes.map((w) => w.replicaId)).toEqual([bystander, id]);
     const eventsBefore = await h.scan('events');
 
@@ -500,14 +503,14 @@ describe('failures', () => {
 describe('the lease', () => {
   it('skips a run while another sync holds the lease, touching nothing', async () => {
     const h = await harness();
-    expect(await h.store.acquireLease('another-run', T0, HOUR)).toBe(true);
+    expect(await h.ledger.acquireLease('another-run', T0, HOUR)).toBe(true);
     const summary = await h.sync();
     expect(summary.status).toBe('skipped');
     expect(summary.error).toMatch(/holds the lease/);
     expect(h.sim.requests).toHaveLength(0);
     expect(await h.scan('replicas')).toEqual([]);
     // The other run's lease is still there: a skipped run must not release it.
-    expect(await h.store.acquireLease('a-third-run', T0, HOUR)).toBe(false);
+    expect(await h.ledger.acquireLease('a-third-run', T0, HOUR)).toBe(false);
   });
 
   it('lets exactly one of two overlapping runs go ahead', async () => {
@@ -520,7 +523,7 @@ describe('the lease', () => {
 
   it('expires a lease left by a crashed run', async () => {
     const h = await harness();
-    expect(await h.store.acquireLease('crashed-run', at(-2 * HOUR), HOUR)).toBe(true);
+    expect(await h.ledger.acquireLease('crashed-run', at(-2 * HOUR), HOUR)).toBe(true);
     const summary = await h.sync();
     expectSucceeded(summary);
     expect((await h.scan('runs')).map((r) => r.run_id)).toEqual([summary.run_id]);

@@ -3,7 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator, type SimRequest } from '../local/tavus-simulator.js';
-import { parseRetryAfter, TavusApi, TavusApiError, type RetryInfo, type TavusApiOptions } from '../functions/engine/tavus-api.js';
+import { TavusApiError, type SettingTerms } from '../functions/engine/errors.js';
+import type { PageRequest, RetryInfo } from '../functions/engine/page-source.js';
+import { parseRetryAfter, TavusApi, type TavusApiOptions } from '../functions/engine/tavus-api.js';
 import { AdaptiveLimit, walkReplicas } from '../functions/engine/walk.js';
 
 const KEY = 'sk-test-tavus-api';
@@ -21,7 +23,10 @@ afterEach(async () => {
   await sim.stop();
 });
 
-/** A client with fast backoff, recording every retry. */
+/** Every request of a test is watched as a run watches it: each retry recorded. */
+const watch: PageRequest = { onRetry: (info) => retries.push(info) };
+
+/** A client with fast backoff. */
 function api(options: Partial<TavusApiOptions> = {}): TavusApi {
   return new TavusApi({
     baseUrl: sim.url,
@@ -30,7 +35,6 @@ function api(options: Partial<TavusApiOptions> = {}): TavusApi {
     baseDelayMs: 5,
     maxDelayMs: 20,
     maxRetryAfterMs: 1500,
-    onRetry: (info) => retries.push(info),
     ...options,
   });
 }
@@ -51,7 +55,7 @@ const pageRequests = (page: number) => sim.requests.filter(onPage(page));
 describe('walking the list', () => {
   it('walks every page by what comes back when the server caps the page size below the limit', async () => {
     sim.pageSizeCap = 7;
-    const walk = await walkReplicas(api(), new AdaptiveLimit(2), { maxConcurrency: 2 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(2), { request: watch });
     expect(walk.pages).toBe(4);
     expect([...walk.rows.keys()].sort()).toEqual(sim.replicas.map((r) => r.replica_id).sort());
     expect(walk.finalTotalCount).toBe(25);
@@ -63,12 +67,12 @@ describe('walking the list', () => {
 
   it('stores every row as it came, replica_type included', async () => {
     sim.update(sim.replicas[0]!.replica_id, { status: 'training', face_id: 'f-1' });
-    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { maxConcurrency: 1 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { request: watch });
     for (const replica of sim.replicas) expect(walk.rows.get(replica.replica_id)).toEqual(replica);
   });
 
   it('asks only for the named replica type', async () => {
-    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { maxConcurrency: 1, replicaType: 'system' });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { request: watch, replicaType: 'system' });
     expect([...walk.rows.values()].every((row) => row.replica_type === 'system')).toBe(true);
     expect(walk.rows.size).toBe(sim.replicas.filter((r) => r.replica_type === 'system').length);
     expect(walk.accountedFor).toBe(true);
@@ -78,7 +82,7 @@ describe('walking the list', () => {
   it('counts a row that appears twice once', async () => {
     const [a, b] = sim.replicas;
     sim.failNext({ status: 200, body: JSON.stringify({ data: [a, a, b], total_count: 2 }) });
-    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { maxConcurrency: 1 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { request: watch });
     expect(walk.rows.size).toBe(2);
     expect(walk.accountedFor).toBe(true);
   });
@@ -89,7 +93,7 @@ describe('walking the list', () => {
     sim.beforeResponse = (req, s) => {
       if (req.page === 2 && !s.replicas.some((r) => r.replica_id === newcomer.replica_id)) s.replicas.unshift({ ...newcomer });
     };
-    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { maxConcurrency: 1 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(1), { request: watch });
     // Page 2 repeats page 1's last row; the newcomer sits on page 1, already walked.
     expect(walk.rows.size).toBe(25);
     expect(walk.rows.has(newcomer.replica_id)).toBe(false);
@@ -99,7 +103,7 @@ describe('walking the list', () => {
 
   it('stops at an empty page 1 without asking for more', async () => {
     sim.replicas = [];
-    const walk = await walkReplicas(api(), new AdaptiveLimit(4), { maxConcurrency: 4 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(4), { request: watch });
     expect(walk).toMatchObject({ pages: 1, finalTotalCount: 0, accountedFor: true });
     expect(sim.requests).toHaveLength(1);
   });
@@ -108,7 +112,7 @@ describe('walking the list', () => {
     sim.pageSizeCap = 10;
     const seen: number[] = [];
     await walkReplicas(api(), new AdaptiveLimit(1), {
-      maxConcurrency: 1,
+      request: watch,
       onProgress: (p) => {
         expect(p.pagesExpected).toBe(3);
         seen.push(p.pagesDone);
@@ -123,7 +127,7 @@ describe('concurrency', () => {
     sim.replicas = makeReplicas(60);
     sim.pageSizeCap = 5;
     sim.latencyMs = 25;
-    const walk = await walkReplicas(api(), new AdaptiveLimit(3), { maxConcurrency: 3 });
+    const walk = await walkReplicas(api(), new AdaptiveLimit(3), { request: watch });
     expect(walk.rows.size).toBe(60);
     expect(sim.maxInFlight).toBe(3);
   });
@@ -136,7 +140,6 @@ describe('concurrency', () => {
     limit.pushBack();
     limit.pushBack();
     expect(limit.limit).toBe(1);
-    expect(limit.lowest).toBe(1);
     await limit.runAll([1, 2, 3, 4, 5, 6], async () => {});
     expect(limit.limit).toBeGreaterThan(1);
     expect(limit.limit).toBeLessThanOrEqual(8);
@@ -148,9 +151,14 @@ describe('concurrency', () => {
     sim.latencyMs = 20;
     const limit = new AdaptiveLimit(4);
     sim.failNext({ status: 429, match: onPage(2) });
-    const client = api({ onRetry: (info) => info.status === 429 && limit.pushBack() });
-    await walkReplicas(client, limit, { maxConcurrency: 4 });
-    expect(limit.lowest).toBe(2);
+    const client = api();
+    let lowest = limit.limit;
+    const onRetry = (info: RetryInfo): void => {
+      if (info.status === 429) limit.pushBack();
+      lowest = Math.min(lowest, limit.limit);
+    };
+    await walkReplicas(client, limit, { request: { onRetry } });
+    expect(lowest).toBe(2);
     expect(client.retries).toBe(1);
   });
 });
@@ -158,7 +166,7 @@ describe('concurrency', () => {
 describe('retrying', () => {
   it('honours Retry-After in seconds', async () => {
     sim.failNext({ status: 429, retryAfter: '1', match: onPage(1) });
-    await api({ maxRetryAfterMs: 60 }).listPage(1);
+    await api({ maxRetryAfterMs: 60 }).listPage(1, undefined, watch);
     // Capped at 60 ms from 1000 ms; the plain backoff would have waited 5 ms at most.
     expect(retries).toEqual([{ reason: 'HTTP 429', status: 429, attempt: 1, delayMs: 60 }]);
     expect(pageRequests(1).map((r) => r.status)).toEqual([429, 200]);
@@ -166,7 +174,7 @@ describe('retrying', () => {
 
   it('honours Retry-After as an HTTP date', async () => {
     sim.failNext({ status: 503, retryAfter: new Date(Date.now() + 30_000).toUTCString(), match: onPage(1) });
-    await api({ maxRetryAfterMs: 60 }).listPage(1);
+    await api({ maxRetryAfterMs: 60 }).listPage(1, undefined, watch);
     expect(retries.map((r) => r.delayMs)).toEqual([60]);
   });
 
@@ -174,7 +182,7 @@ describe('retrying', () => {
     sim.failNext({ status: 429, retryAfter: '0' });
     sim.failNext({ status: 429, retryAfter: new Date(Date.now() - 60_000).toUTCString() });
     const client = api({ maxRetryAfterMs: 60 });
-    await client.listPage(1);
+    await client.listPage(1, undefined, watch);
     expect(retries).toHaveLength(2);
     // Full jitter under base 5 ms doubling: at most 5 then 10.
     expect(retries[0]!.delayMs).toBeLessThanOrEqual(5);
@@ -195,7 +203,7 @@ describe('retrying', () => {
   it('retries 5xx blips and counts each retry', async () => {
     for (const status of [500, 502, 503, 504]) sim.failNext({ status });
     const client = api({ retries: 4 });
-    const page = await client.listPage(1);
+    const page = await client.listPage(1, undefined, watch);
     expect(page.rows).toHaveLength(25);
     expect(client.retries).toBe(4);
     expect(retries.map((r) => r.status)).toEqual([500, 502, 503, 504]);
@@ -205,7 +213,7 @@ describe('retrying', () => {
     sim.failNext({ status: 503, times: 100, match: onPage(2) });
     sim.pageSizeCap = 10;
     const client = api({ retries: 2 });
-    const error = await failure(walkReplicas(client, new AdaptiveLimit(1), { maxConcurrency: 1 }));
+    const error = await failure(walkReplicas(client, new AdaptiveLimit(1), { request: watch }));
     expect(error.message).toMatch(/^Page 2 of .* kept failing after 3 attempts \(last: HTTP 503\).*run again\.$/);
     expect(pageRequests(2)).toHaveLength(3);
     expect(client.retries).toBe(2);
@@ -214,14 +222,14 @@ describe('retrying', () => {
   it('retries truncated JSON and then succeeds', async () => {
     sim.failNext({ status: 200, truncate: true });
     const client = api();
-    expect((await client.listPage(1)).rows).toHaveLength(25);
+    expect((await client.listPage(1, undefined, watch)).rows).toHaveLength(25);
     expect(client.retries).toBe(1);
     expect(retries[0]!.reason).toMatch(/not valid JSON/);
   });
 
   it('fails when the JSON stays truncated', async () => {
     sim.failNext({ status: 200, truncate: true, times: 100 });
-    const error = await failure(api({ retries: 2 }).listPage(1));
+    const error = await failure(api({ retries: 2 }).listPage(1, undefined, watch));
     expect(error.message).toMatch(/kept failing after 3 attempts.*not valid JSON/);
     expect(sim.requests).toHaveLength(3);
   });
@@ -229,29 +237,26 @@ describe('retrying', () => {
   it('retries network errors, then fails with a sentence', async () => {
     const client = api({ retries: 2 });
     await sim.stop();
-    const error = await failure(client.listPage(1));
+    const error = await failure(client.listPage(1, undefined, watch));
     expect(error.message).toMatch(/kept failing after 3 attempts \(last: network error: ECONNREFUSED\)/);
     expect(client.retries).toBe(2);
   });
 
   it('retries an attempt that outlives the per-request timeout', async () => {
     sim.latencyMs = 300;
-    const client = api({
-      requestTimeoutMs: 50,
-      onRetry: (info) => {
-        retries.push(info);
-        sim.latencyMs = 0;
-      },
-    });
-    expect((await client.listPage(1)).rows).toHaveLength(25);
+    const client = api({ requestTimeoutMs: 50 });
+    const onRetry = (info: RetryInfo): void => {
+      retries.push(info);
+      sim.latencyMs = 0;
+    };
+    expect((await client.listPage(1, undefined, { onRetry })).rows).toHaveLength(25);
     expect(retries.map((r) => r.reason)).toEqual(['no answer within 50 ms']);
   });
 
   it('stops the walk when the time budget runs out', async () => {
     sim.pageSizeCap = 5;
     sim.latencyMs = 40;
-    const client = api({ deadline: Date.now() + 100 });
-    const error = await failure(walkReplicas(client, new AdaptiveLimit(1), { maxConcurrency: 1 }));
+    const error = await failure(walkReplicas(api(), new AdaptiveLimit(1), { request: { deadline: Date.now() + 100 } }));
     expect(error.message).toMatch(/time budget/);
     expect(error.message).toMatch(/nothing was marked deleted/);
     expect(sim.requests.length).toBeLessThan(5);
@@ -261,7 +266,7 @@ describe('retrying', () => {
 describe('failing fast', () => {
   it('fails on 401 after exactly one request, saying to set TAVUS_API_KEY', async () => {
     const client = new TavusApi({ baseUrl: sim.url, apiKey: 'sk-wrong-key', retries: 3, baseDelayMs: 5 });
-    const error = await failure(client.listPage(1));
+    const error = await failure(client.listPage(1, undefined, watch));
     expect(error.status).toBe(401);
     expect(error.message).toContain('TAVUS_API_KEY');
     expect(error.message).toContain('Invalid access token');
@@ -271,13 +276,13 @@ describe('failing fast', () => {
   });
 
   it.each([
-    [400, /--replica-type|--api-url/],
+    [400, /REPLICA_TYPE and TAVUS_API_URL/],
     [403, /key/],
-    [404, /--api-url/],
+    [404, /TAVUS_API_URL/],
   ])('fails on %i without retrying, saying what to check', async (status, advice) => {
     sim.failNext({ status, body: JSON.stringify({ error: 'nope' }) });
     const client = api();
-    const error = await failure(client.listPage(1));
+    const error = await failure(client.listPage(1, undefined, watch));
     expect(error.status).toBe(status);
     expect(error.message).toMatch(advice);
     expect(error.message).toContain(`HTTP ${status}`);
@@ -287,7 +292,7 @@ describe('failing fast', () => {
 
   it('fails on a wrong base path (the real 404 of the simulator)', async () => {
     const client = new TavusApi({ baseUrl: `${sim.url}/v9`, apiKey: KEY, retries: 3 });
-    const error = await failure(client.listPage(1));
+    const error = await failure(client.listPage(1, undefined, watch));
     expect(error.status).toBe(404);
     expect(sim.requests).toHaveLength(1);
   });
@@ -309,7 +314,7 @@ describe('failing fast', () => {
     });
     try {
       const client = new TavusApi({ baseUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`, apiKey: KEY, retries: 1 });
-      const error = await failure(client.listPage(1));
+      const error = await failure(client.listPage(1, undefined, watch));
       expect(error.status).toBe(302);
       expect(keysSeen).toEqual([]);
     } finally {
@@ -331,7 +336,7 @@ describe('failing fast', () => {
   ])('fails without retrying when %s', async (_, body) => {
     sim.failNext({ status: 200, body: JSON.stringify(body) });
     const client = api();
-    const error = await failure(client.listPage(1));
+    const error = await failure(client.listPage(1, undefined, watch));
     expect(error.message).toMatch(/cannot trust/);
     expect(sim.requests).toHaveLength(1);
     expect(client.retries).toBe(0);
@@ -340,14 +345,14 @@ describe('failing fast', () => {
   it('passes nulls, unknown fields and unknown statuses through', async () => {
     const rows = [{ replica_id: 'a', status: 'ready', thumbnail_video_url: null, brand_new: { x: 1 } }];
     sim.failNext({ status: 200, body: JSON.stringify({ data: rows, total_count: 1 }) });
-    expect((await api().listPage(1)).rows).toEqual(rows);
+    expect((await api().listPage(1, undefined, watch)).rows).toEqual(rows);
   });
 });
 
 describe('lookup by id', () => {
   it('asks in chunks of the page size and returns the replicas that still exist', async () => {
     const ids = sim.replicas.slice(0, 7).map((r) => r.replica_id);
-    const found = await api({ pageSize: 3 }).lookup([...ids, 'gone-1', 'gone-2']);
+    const found = await api({ pageSize: 3 }).lookup([...ids, 'gone-1', 'gone-2'], watch);
     expect(found.map((r) => r.replica_id).sort()).toEqual([...ids].sort());
     const lookups = sim.requests.filter((r) => r.replicaIds !== undefined);
     expect(lookups.map((r) => r.replicaIds)).toEqual([ids.slice(0, 3), ids.slice(3, 6), [ids[6], 'gone-1', 'gone-2']]);
@@ -357,7 +362,34 @@ describe('lookup by id', () => {
   it('finds every replica that still exists even when the server caps the page size below the chunk', async () => {
     sim.pageSizeCap = 4;
     const ids = sim.replicas.slice(0, 10).map((r) => r.replica_id);
-    const found = await api({ pageSize: 100 }).lookup(ids);
+    const found = await api({ pageSize: 100 }).lookup(ids, watch);
     expect(found.map((r) => r.replica_id).sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('the edge in its advice', () => {
+  it('names the API URL and the replica type as the terms it is given say', async () => {
+    const terms: SettingTerms = { name: (key) => `<${key}>`, assign: (key, value) => `<${key}=${value}>` };
+    sim.failNext({ status: 400, body: JSON.stringify({ error: 'nope' }) });
+    const error = await failure(api({ terms }).listPage(1, undefined, watch));
+    expect(error.message).toContain('check <replicaType> and <apiUrl>');
+    expect(error.message).not.toMatch(/TAVUS_API_URL|REPLICA_TYPE/);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ pageSize: 0 }, /pageSize/],
+    [{ pageSize: 2.5 }, /pageSize/],
+    [{ requestTimeoutMs: 0 }, /requestTimeoutMs/],
+    [{ retries: -1 }, /retries/],
+    [{ baseDelayMs: Number.NaN }, /baseDelayMs/],
+  ] as Array<[Partial<TavusApiOptions>, RegExp]>)('refuses %o at construction, naming the option', (options, name) => {
+    expect(() => api(options)).toThrow(TypeError);
+    expect(() => api(options)).toThrow(name);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses a concurrency limit of %s', (max) => {
+    expect(() => new AdaptiveLimit(max)).toThrow(TypeError);
   });
 });

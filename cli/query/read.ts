@@ -7,7 +7,8 @@ import {
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { describeAwsError, scanSegments, StoreError } from '../../functions/engine/store.js';
+import { describeAwsError, StoreError } from '../../functions/engine/errors.js';
+import { scanSegments } from '../../functions/engine/parallel-scan.js';
 import type { ReadPlan } from './read-plan.js';
 import type { Item } from './types.js';
 
@@ -73,6 +74,9 @@ async function describeReadError(
   if ((error as Error).name === 'ValidationException' && index !== undefined && (await lacksIndex(documents, table, index))) {
     return new StoreError(
       `The table "${table}" has no index ${index}: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
+      table,
+      'read',
+      'index-missing',
       { cause: error },
     );
   }

@@ -92,13 +92,6 @@ export interface PlanContext {
   eventTtlDays?: number;
 }
 
-export interface PlanInput extends PlanContext {
-  /** Distinct replicas the API returned (the walk plus confirming lookups). */
-  seen: Map<string, ApiRow>;
-  /** Replicas confirmed gone upstream; undefined when this run may not delete anything. */
-  confirmedGone?: Set<string>;
-}
-
 /** Deletions only ever touch live replicas of the synced type that the walk did not return. */
 export function deletionCandidates(
   stored: Map<string, StoredReplica>,
@@ -112,17 +105,6 @@ export function deletionCandidates(
     }
   }
   return candidates;
-}
-
-/** The whole plan of a run: its upserts, then its deletions (the engine runs the two halves apart). */
-export function planSync(input: PlanInput): Plan {
-  const upserts = planUpserts(input.seen.values(), input);
-  const deletions = planDeletions(input.seen, input.confirmedGone, input);
-  return {
-    writes: [...upserts.writes, ...deletions.writes],
-    counts: addCounts(upserts.counts, deletions.counts),
-    ...(deletions.breaker ? { breaker: deletions.breaker } : {}),
-  };
 }
 
 export function emptyCounts(): PlanCounts {
@@ -177,6 +159,42 @@ function eventMaker(context: PlanContext) {
   });
 }
 
+/** A returned row as it will be stored, with what the plan derives from it. */
+interface Upsert {
+  row: ApiRow;
+  before: StoredReplica | undefined;
+  fields: Record<string, unknown>;
+  hash: string;
+  status: string | undefined;
+  progress: string | undefined;
+  version: number;
+  statusChanged: boolean;
+  progressChanged: boolean;
+  progressChangedAt: string;
+  stuckSince: string | undefined;
+}
+
+function upsertOf(row: ApiRow, before: StoredReplica | undefined, at: string, input: PlanContext): Upsert {
+  const fields = apiFields(row);
+  const status = asString(fields.status);
+  const progress = asString(fields.training_progress);
+  const progressChanged = before !== undefined && before.training_progress !== progress;
+  const progressChangedAt = before === undefined || progressChanged ? at : before.progress_changed_at;
+  return {
+    row,
+    before,
+    fields,
+    hash: contentHash(fields),
+    status,
+    progress,
+    version: (before?.version ?? 0) + 1,
+    statusChanged: before !== undefined && before.status !== status,
+    progressChanged,
+    progressChangedAt,
+    stuckSince: stuckSinceFor(status, progressChangedAt, input.now, input.stuckAfterMs),
+  };
+}
+
 /**
  * Writes for replicas the API returned: any slice of them, so a large walk can be planned and
  * written a few thousand at a time instead of holding every item at once.
@@ -189,69 +207,72 @@ export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { write
 
   for (const row of rows) {
     const before = input.stored.get(row.replica_id);
-    const fields = apiFields(row);
-    const hash = contentHash(fields);
-    const status = asString(fields.status);
-    const progress = asString(fields.training_progress);
-    const version = (before?.version ?? 0) + 1;
-
-    const statusChanged = before !== undefined && before.status !== status;
-    const progressChanged = before !== undefined && before.training_progress !== progress;
-    const progressChangedAt = before === undefined || progressChanged ? at : before.progress_changed_at;
-    const stuckSince = stuckSinceFor(status, progressChangedAt, input.now, input.stuckAfterMs);
-    const wasStuck = before?.stuck_since;
-
-    const events: ReplicaEvent[] = [];
-    if (before === undefined) {
-      events.push(event(row.replica_id, version, 'created', null, status));
-    } else {
-      if (before.deleted_at !== undefined) events.push(event(row.replica_id, version, 'restored', 'deleted', 'live'));
-      if (statusChanged) events.push(event(row.replica_id, version, 'status_changed', before.status, status));
-      if (progressChanged) {
-        events.push(event(row.replica_id, version, 'progress_changed', before.training_progress, progress));
-      }
-    }
-    if (stuckSince !== undefined && wasStuck === undefined) {
-      events.push(event(row.replica_id, version, 'stuck', null, stuckSince));
-    } else if (stuckSince === undefined && wasStuck !== undefined) {
-      events.push(event(row.replica_id, version, 'unstuck', wasStuck, null));
-    }
-
-    if (stuckSince !== undefined) counts.stuck += 1;
-    if (status === 'error') counts.inError += 1;
-    if (status === 'error' && (before === undefined || before.status !== 'error')) counts.newlyInError += 1;
-
-    if (before === undefined) counts.created += 1;
-    else if (before.deleted_at !== undefined) counts.restored += 1;
-    else if (before.content_hash !== hash) counts.updated += 1;
-    else counts.unchanged += 1;
-
-    const changed = before === undefined || before.content_hash !== hash || events.length > 0;
+    const upsert = upsertOf(row, before, at, input);
+    const events = eventsFor(upsert, event);
+    countUpsert(counts, upsert);
+    const changed = before === undefined || before.content_hash !== upsert.hash || events.length > 0;
     if (!changed) continue;
-
-    const item: Record<string, unknown> = {
-      ...fields,
-      replica_id: row.replica_id,
-      first_seen_at: before?.first_seen_at ?? at,
-      last_changed_at: at,
-      status_changed_at: before === undefined || statusChanged ? at : before.status_changed_at,
-      progress_changed_at: progressChangedAt,
-      content_hash: hash,
-      version,
-    };
-    const percent = progressPercent(progress);
-    if (percent !== undefined) item.training_progress_pct = percent;
-    if (stuckSince !== undefined) item.stuck_since = stuckSince;
     writes.push({
       kind: 'put',
       replicaId: row.replica_id,
-      item,
+      item: itemFor(upsert, at),
       ...(before === undefined ? {} : { expectedVersion: before.version }),
       events,
     });
   }
 
   return { writes, counts };
+}
+
+/** The history lines a change from `before` to the returned row makes. */
+function eventsFor(upsert: Upsert, event: ReturnType<typeof eventMaker>): ReplicaEvent[] {
+  const { row, before, status, progress, version, stuckSince } = upsert;
+  const id = row.replica_id;
+  const events: ReplicaEvent[] = [];
+  if (before === undefined) {
+    events.push(event(id, version, 'created', null, status));
+  } else {
+    if (before.deleted_at !== undefined) events.push(event(id, version, 'restored', 'deleted', 'live'));
+    if (upsert.statusChanged) events.push(event(id, version, 'status_changed', before.status, status));
+    if (upsert.progressChanged) events.push(event(id, version, 'progress_changed', before.training_progress, progress));
+  }
+  const wasStuck = before?.stuck_since;
+  if (stuckSince !== undefined && wasStuck === undefined) {
+    events.push(event(id, version, 'stuck', null, stuckSince));
+  } else if (stuckSince === undefined && wasStuck !== undefined) {
+    events.push(event(id, version, 'unstuck', wasStuck, null));
+  }
+  return events;
+}
+
+/** Each returned replica counts in exactly one of created, updated, unchanged, restored. */
+function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince }: Upsert): void {
+  if (stuckSince !== undefined) counts.stuck += 1;
+  if (status === 'error') counts.inError += 1;
+  if (status === 'error' && (before === undefined || before.status !== 'error')) counts.newlyInError += 1;
+  if (before === undefined) counts.created += 1;
+  else if (before.deleted_at !== undefined) counts.restored += 1;
+  else if (before.content_hash !== hash) counts.updated += 1;
+  else counts.unchanged += 1;
+}
+
+/** The whole new item: the API fields plus the sync's own attributes. */
+function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
+  const { row, before, fields, hash, version, stuckSince } = upsert;
+  const item: Record<string, unknown> = {
+    ...fields,
+    replica_id: row.replica_id,
+    first_seen_at: before?.first_seen_at ?? at,
+    last_changed_at: at,
+    status_changed_at: before === undefined || upsert.statusChanged ? at : before.status_changed_at,
+    progress_changed_at: upsert.progressChangedAt,
+    content_hash: hash,
+    version,
+  };
+  const percent = progressPercent(upsert.progress);
+  if (percent !== undefined) item.training_progress_pct = percent;
+  if (stuckSince !== undefined) item.stuck_since = stuckSince;
+  return item;
 }
 
 /**

@@ -42,7 +42,8 @@ export interface StoredReplica {
   stuck_since?: string;
 }
 
-export const STORED_REPLICA_PROJECTION: ReadonlyArray<keyof StoredReplica> = [
+/** The attributes the state Scan reads: exactly the fields of `StoredReplica` (checked below). */
+export const STORED_REPLICA_PROJECTION = [
   'replica_id',
   'version',
   'content_hash',
@@ -55,7 +56,12 @@ export const STORED_REPLICA_PROJECTION: ReadonlyArray<keyof StoredReplica> = [
   'progress_changed_at',
   'deleted_at',
   'stuck_since',
-];
+] as const satisfies ReadonlyArray<keyof StoredReplica>;
+
+/** Fails to compile when `StoredReplica` gains a field the projection does not read. */
+type Unprojected = Exclude<keyof StoredReplica, (typeof STORED_REPLICA_PROJECTION)[number]>;
+const projectionIsComplete: [Unprojected] extends [never] ? true : Unprojected = true;
+void projectionIsComplete;
 
 /**
  * The API fields as they will be stored: nulls left out (the contract allows it, and a GSI key

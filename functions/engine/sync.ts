@@ -1,4 +1,12 @@
+/**
+ * One sync run as a script of named steps: lease -> extract (the walk, with the state read beside
+ * it) -> confirm gone -> write upserts in slices -> write deletions -> summary. Each step returns
+ * what the next needs; the summary is built once, at the end. Any failure before the writes leaves
+ * the table exactly as it was.
+ */
 import { randomUUID } from 'node:crypto';
+import type { SettingTerms } from './errors.js';
+import type { PageRequest, PageSource } from './page-source.js';
 import {
   addCounts,
   deletionCandidates,
@@ -7,13 +15,13 @@ import {
   planDeletions,
   planSettled,
   planUpserts,
+  type Plan,
   type PlanContext,
   type PlanCounts,
 } from './plan.js';
 import type { ApiRow, StoredReplica } from './replica.js';
-import type { SyncSettings } from './settings.js';
-import type { ReplicaStore, WriteOutcome } from './store.js';
-import { TavusApi } from './tavus-api.js';
+import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
+import type { ReplicaStore, RunLedger, WriteOutcome } from './store.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './walk.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'skipped';
@@ -52,199 +60,213 @@ export interface SyncLog {
 }
 
 export interface SyncDependencies {
+  /** The list to sync from (the Tavus API in production). */
+  source: PageSource;
+  /** Where the replicas and their events are kept. */
   store: ReplicaStore;
-  apiKey: string;
+  /** The lease and the run records. */
+  ledger: RunLedger;
   log: SyncLog;
+  /** Stamps the run's times (see runSync on the two clocks). */
   clock?: () => Date;
   onProgress?: (progress: WalkProgress) => void;
+  /** How this edge names a setting in advice (the breaker's override); environment names by default. */
+  terms?: SettingTerms;
+  /** How this edge words a failure for its user (the CLI offers --create-tables); the message by default. */
+  describeError?: (error: unknown) => string;
 }
 
 export interface RunOptions {
   /** How long the walk may take, from the start of the run: it then fails without deleting. */
   walkBudgetMs: number;
-  /** Tuning for tests and the benchmark; production uses the defaults. */
-  api?: { requestTimeoutMs?: number; retries?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number; pageSize?: number };
 }
 
 /** Writes and records after the walk get this much beyond the walk budget before a lease expires. */
 const LEASE_MARGIN_MS = 10 * 60_000;
-
-/**
- * One sync run: lease -> walk (and read the table meanwhile) -> confirm deletions by id -> plan ->
- * write -> record. Any failure before the writes leaves the table exactly as it was.
- */
-export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
-  const clock = deps.clock ?? (() => new Date());
-  const started = clock();
-  const startedMs = Date.now();
-  const summary: RunSummary = {
-    run_id: randomUUID(),
-    status: 'failed',
-    started_at: started.toISOString(),
-    finished_at: started.toISOString(),
-    duration_ms: 0,
-    pages: 0,
-    fetched: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    restored: 0,
-    deleted: 0,
-    stuck: 0,
-    retries: 0,
-    written: 0,
-    in_error: 0,
-    newly_in_error: 0,
-    warnings: [],
-  };
-  const { store, log } = deps;
-  const finish = async (): Promise<RunSummary> => {
-    summary.finished_at = clock().toISOString();
-    summary.duration_ms = Date.now() - startedMs;
-    try {
-      await store.recordRun({ ...summary }, clock(), settings.runRecordTtlDays);
-    } catch (error) {
-      log.warn('The run record could not be written.', { error: (error as Error).message });
-    }
-    return summary;
-  };
-
-  let leased: boolean;
-  try {
-    leased = await store.acquireLease(summary.run_id, started, options.walkBudgetMs + LEASE_MARGIN_MS);
-  } catch (error) {
-    summary.error = (error as Error).message;
-    log.error('The sync failed.', { error: summary.error });
-    return finish();
-  }
-  if (!leased) {
-    summary.status = 'skipped';
-    summary.error = `Another sync of table "${settings.tables.replicas}" holds the lease, so this run did nothing; it expires by itself if that run crashed.`;
-    log.info(summary.error);
-    return finish();
-  }
-
-  const limiter = new AdaptiveLimit(settings.maxConcurrency);
-  const api = new TavusApi({
-    baseUrl: settings.apiUrl,
-    apiKey: deps.apiKey,
-    deadline: startedMs + options.walkBudgetMs,
-    ...options.api,
-    onRetry: (retry) => {
-      if (retry.status === 429) limiter.pushBack();
-      log.warn('Retrying a Tavus API request.', { ...retry, concurrency: limiter.limit });
-    },
-  });
-
-  try {
-    // The table is read while the walk runs (a Scan is much faster than the walk); once it is in,
-    // rows that need nothing are dropped as they arrive and only their ids kept.
-    let loaded: Map<string, StoredReplica> | undefined;
-    const [walk, stored] = await Promise.all([
-      walkReplicas(api, limiter, {
-        replicaType: settings.replicaType,
-        maxConcurrency: settings.maxConcurrency,
-        onProgress: deps.onProgress,
-        retain: (row) => loaded === undefined || !isSettled(row, loaded.get(row.replica_id)),
-      }),
-      store.loadReplicas().then((state) => (loaded = state)),
-    ]);
-    summary.pages = walk.pages;
-
-    const confirmedGone = await confirmDeletions(api, walk, stored, settings, summary);
-    summary.fetched = walk.seen.size;
-    summary.retries = api.retries;
-
-    const context: PlanContext = {
-      stored,
-      scope: settings.replicaType,
-      now: clock(),
-      stuckAfterMs: settings.stuckAfterMs,
-      maxDeleteFraction: settings.maxDeleteFraction,
-      runId: summary.run_id,
-      eventTtlDays: settings.eventTtlDays,
-    };
-    const settled = [...walk.seen].filter((id) => !walk.rows.has(id));
-    const outcome = await writeUpserts(store, walk.rows, context);
-    outcome.counts = addCounts(outcome.counts, planSettled(settled, stored));
-    const plan = planDeletions(walk.seen, confirmedGone, context);
-    // Deletions go last, and only when every other write landed: a failed run deletes nothing.
-    if (outcome.conflicts.length === 0 && plan.writes.length > 0) {
-      const deleted = await store.applyWrites(plan.writes);
-      plan.counts.deleted = deleted.written;
-      outcome.written += deleted.written;
-      outcome.conflicts.push(...deleted.conflicts);
-    } else {
-      plan.counts.deleted = 0;
-    }
-    applyCounts(summary, addCounts(outcome.counts, plan.counts), outcome.written);
-
-    if (plan.breaker) {
-      const { wouldDelete, liveInScope, maxDeleteFraction } = plan.breaker;
-      summary.error = `This run would have marked ${wouldDelete} of ${liveInScope} live replicas deleted, more than the breaker allows (max delete fraction ${maxDeleteFraction}), so it marked none; if they really are gone, run once with --max-delete-fraction 1 (MAX_DELETE_FRACTION=1).`;
-    } else if (outcome.conflicts.length > 0) {
-      summary.error = `${outcome.conflicts.length} replica(s) were changed by another writer during this run and were left as that writer left them (${outcome.conflicts.slice(0, 5).join(', ')}); the next run reconciles them.`;
-    } else {
-      summary.status = 'succeeded';
-    }
-  } catch (error) {
-    summary.retries = api.retries;
-    summary.error = (error as Error).message;
-  } finally {
-    await store.releaseLease(summary.run_id).catch((error: unknown) => {
-      log.warn('The lease could not be released; it expires by itself.', { error: (error as Error).message });
-    });
-  }
-
-  if (summary.status === 'failed') log.error('The sync failed.', { error: summary.error });
-  for (const warning of summary.warnings) log.warn(warning);
-  return finish();
-}
-
-/**
- * The replicas confirmed gone upstream, or undefined when this run may delete nothing: only a walk
- * that accounts for the final total_count may delete, and only what a lookup by id no longer finds.
- * Replicas the lookup does find (the pages shifted under the walk) join the rows seen.
- */
-async function confirmDeletions(
-  api: TavusApi,
-  walk: WalkResult,
-  stored: Map<string, StoredReplica>,
-  settings: SyncSettings,
-  summary: RunSummary,
-): Promise<Set<string> | undefined> {
-  if (!walk.accountedFor) {
-    summary.warnings.push(
-      `The walk saw ${walk.seen.size} distinct replicas but the API counts ${walk.finalTotalCount}, so no replica was marked deleted this run; the next run checks again.`,
-    );
-    return undefined;
-  }
-  const candidates = deletionCandidates(stored, walk.seen, settings.replicaType);
-  if (candidates.length === 0) return new Set();
-  const found = await api.lookup(candidates);
-  for (const row of found) {
-    if (settings.replicaType === undefined || row.replica_type === settings.replicaType) {
-      walk.rows.set(row.replica_id, row);
-      walk.seen.add(row.replica_id);
-    }
-  }
-  const stillThere = new Set(found.map((row) => row.replica_id));
-  return new Set(candidates.filter((id) => !stillThere.has(id)));
-}
-
 /** Replicas planned and written per slice: bounds the items held at once on a large walk. */
 const UPSERT_SLICE = 2_000;
 
+/** What a run knows of itself from its start. */
+interface Run {
+  id: string;
+  startedAt: Date;
+  startedMs: number;
+  /** Repeated API attempts, counted as the source reports them. */
+  retries: number;
+}
+
+/** What the steps found out, before it becomes the summary. */
+interface RunResult {
+  status: RunStatus;
+  error?: string;
+  pages?: number;
+  fetched?: number;
+  counts?: PlanCounts;
+  written?: number;
+  warnings?: string[];
+}
+
 /**
- * Plans and writes the returned replicas a slice at a time, letting go of each slice's rows once
- * written: a 100,000-replica first sync never holds every new item beside every row.
+ * One sync run.
+ *
+ * Two clocks, on purpose: the injected `clock` stamps what the run records (started_at, event
+ * times, how long a training has been stuck), so the demo and tests can move it hours ahead;
+ * `Date.now()` measures real time (duration_ms, the walk's deadline), which a moved clock must
+ * neither stretch nor shrink.
+ * @param settings what to sync and how (tables, scope, breaker, stuck-after)
+ * @param deps the page source, the store, the ledger, the log, and how this edge words things
+ * @param options the walk's time budget
+ * @returns the run summary; it never throws for a failed run, the summary says so
  */
-async function writeUpserts(
-  store: ReplicaStore,
-  rows: Map<string, ApiRow>,
-  context: PlanContext,
-): Promise<WriteOutcome & { counts: PlanCounts }> {
-  const result = { written: 0, conflicts: [] as string[], counts: emptyCounts() };
+export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
+  const clock = deps.clock ?? (() => new Date());
+  const describe = deps.describeError ?? ((error: unknown) => (error as Error).message);
+  const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0 };
+  let result: RunResult;
+  try {
+    const leased = await deps.ledger.acquireLease(run.id, run.startedAt, options.walkBudgetMs + LEASE_MARGIN_MS);
+    result = leased ? await syncUnderLease(settings, deps, options, run, clock) : skipped(settings);
+  } catch (error) {
+    result = { status: 'failed', error: describe(error) };
+  }
+  const summary = summarize(run, result, clock());
+  report(deps.log, summary);
+  await deps.ledger.recordRun({ ...summary }, clock(), settings.runRecordTtlDays).catch((error: unknown) => {
+    deps.log.warn('The run record could not be written.', { error: (error as Error).message });
+  });
+  return summary;
+}
+
+/** The steps that need the lease; it is released whatever happens. */
+async function syncUnderLease(settings: SyncSettings, deps: SyncDependencies, options: RunOptions, run: Run, clock: () => Date): Promise<RunResult> {
+  let extracted: Extracted | undefined;
+  let confirmed: Confirmed | undefined;
+  try {
+    extracted = await extract(settings, deps, options, run);
+    confirmed = await confirmGone(deps.source, extracted, settings, extracted.request);
+    const context = planContext(settings, extracted.stored, run, clock());
+    const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context);
+    const deletions = planDeletions(seenIn(extracted.walk, confirmed.found), confirmed.gone, context);
+    const deleted = await writeDeletions(deps.store, deletions, upserts);
+    return verdict(extracted, confirmed, addCounts(upserts.counts, deleted.counts), deletions.breaker, deleted, deps.terms ?? ENVIRONMENT_TERMS);
+  } catch (error) {
+    const describe = deps.describeError ?? ((cause: unknown) => (cause as Error).message);
+    return { status: 'failed', error: describe(error), pages: extracted?.walk.pages, fetched: fetchedOf(extracted, confirmed), warnings: confirmed?.warnings };
+  } finally {
+    await deps.ledger.releaseLease(run.id).catch((error: unknown) => {
+      deps.log.warn('The lease could not be released; it expires by itself.', { error: (error as Error).message });
+    });
+  }
+}
+
+function skipped(settings: SyncSettings): RunResult {
+  return {
+    status: 'skipped',
+    error: `Another sync of table "${settings.tables.replicas}" holds the lease, so this run did nothing; it expires by itself if that run crashed.`,
+  };
+}
+
+interface Extracted {
+  walk: WalkResult;
+  stored: Map<string, StoredReplica>;
+  /** Ids the walk saw but dropped as settled: counted from the stored state. */
+  settled: string[];
+  /** What bounds every request of this run. */
+  request: PageRequest;
+}
+
+/**
+ * Walks the list while the table is read (a Scan is much faster than the walk); once the state is
+ * in, rows that need nothing are dropped as they arrive and only their ids kept.
+ */
+async function extract(settings: SyncSettings, deps: SyncDependencies, options: RunOptions, run: Run): Promise<Extracted> {
+  const limiter = new AdaptiveLimit(settings.maxConcurrency);
+  const request: PageRequest = {
+    deadline: run.startedMs + options.walkBudgetMs,
+    onRetry: (retry) => {
+      run.retries += 1;
+      if (retry.status === 429) limiter.pushBack();
+      deps.log.warn('Retrying a Tavus API request.', { ...retry, concurrency: limiter.limit });
+    },
+  };
+  let loaded: Map<string, StoredReplica> | undefined;
+  const [walk, stored] = await Promise.all([
+    walkReplicas(deps.source, limiter, {
+      replicaType: settings.replicaType,
+      request,
+      onProgress: deps.onProgress,
+      retain: (row) => loaded === undefined || !isSettled(row, loaded.get(row.replica_id)),
+    }),
+    deps.store.loadReplicas().then((state) => (loaded = state)),
+  ]);
+  const settled = [...walk.seen].filter((id) => !walk.rows.has(id));
+  return { walk, stored, settled, request };
+}
+
+interface Confirmed {
+  /** Replicas confirmed gone upstream; undefined when this run may delete nothing. */
+  gone?: Set<string>;
+  /** Replicas in scope the lookup still found (the pages shifted under the walk): they count as seen. */
+  found: ApiRow[];
+  warnings: string[];
+}
+
+/**
+ * Only a walk that accounts for the final total_count may delete, and only what a lookup by id no
+ * longer finds.
+ */
+async function confirmGone(source: PageSource, extracted: Extracted, settings: SyncSettings, request: PageRequest): Promise<Confirmed> {
+  const { walk, stored } = extracted;
+  if (!walk.accountedFor) {
+    const warning = `The walk saw ${walk.seen.size} distinct replicas but the API counts ${walk.finalTotalCount}, so no replica was marked deleted this run; the next run checks again.`;
+    return { found: [], warnings: [warning] };
+  }
+  const candidates = deletionCandidates(stored, walk.seen, settings.replicaType);
+  if (candidates.length === 0) return { gone: new Set(), found: [], warnings: [] };
+  const answered = await source.lookup(candidates, request);
+  const stillThere = new Set(answered.map((row) => row.replica_id));
+  const found = answered.filter((row) => settings.replicaType === undefined || row.replica_type === settings.replicaType);
+  return { gone: new Set(candidates.filter((id) => !stillThere.has(id))), found, warnings: [] };
+}
+
+function planContext(settings: SyncSettings, stored: Map<string, StoredReplica>, run: Run, now: Date): PlanContext {
+  return {
+    stored,
+    scope: settings.replicaType,
+    now,
+    stuckAfterMs: settings.stuckAfterMs,
+    maxDeleteFraction: settings.maxDeleteFraction,
+    runId: run.id,
+    eventTtlDays: settings.eventTtlDays,
+  };
+}
+
+/** The rows to plan: the walk's kept rows, let go of as they are taken, then those the lookup found. */
+function* upsertRows(walk: WalkResult, found: ApiRow[]): Generator<ApiRow> {
+  for (const [id, row] of walk.rows) {
+    walk.rows.delete(id);
+    yield row;
+  }
+  yield* found;
+}
+
+function seenIn(walk: WalkResult, found: ApiRow[]): { has(id: string): boolean } {
+  const foundIds = new Set(found.map((row) => row.replica_id));
+  return { has: (id) => walk.seen.has(id) || foundIds.has(id) };
+}
+
+function fetchedOf(extracted: Extracted | undefined, confirmed: Confirmed | undefined): number | undefined {
+  return extracted && confirmed ? extracted.walk.seen.size + confirmed.found.length : undefined;
+}
+
+type Written = WriteOutcome & { counts: PlanCounts };
+
+/**
+ * Plans and writes the returned replicas a slice at a time: a 100,000-replica first sync never
+ * holds every new item beside every row. Settled replicas are counted from the stored state.
+ */
+async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext): Promise<Written> {
+  const result: Written = { written: 0, conflicts: [], counts: emptyCounts() };
   let slice: ApiRow[] = [];
   const flush = async (): Promise<void> => {
     const part = planUpserts(slice, context);
@@ -254,25 +276,76 @@ async function writeUpserts(
     result.conflicts.push(...outcome.conflicts);
     result.counts = addCounts(result.counts, part.counts);
   };
-  for (const [id, row] of rows) {
+  for (const row of rows) {
     slice.push(row);
-    rows.delete(id);
     if (slice.length >= UPSERT_SLICE) await flush();
   }
   if (slice.length > 0) await flush();
   return result;
 }
 
-function applyCounts(summary: RunSummary, counts: PlanCounts, written: number): void {
-  Object.assign(summary, {
+/** Deletions go last, and only when every other write landed: a run with a conflict deletes nothing. */
+async function writeDeletions(store: ReplicaStore, plan: Pick<Plan, 'writes' | 'counts'>, upserts: Written): Promise<Written> {
+  const counts = { ...plan.counts, deleted: 0 };
+  if (upserts.conflicts.length > 0 || plan.writes.length === 0) return { written: upserts.written, conflicts: upserts.conflicts, counts };
+  const deleted = await store.applyWrites(plan.writes);
+  return {
+    written: upserts.written + deleted.written,
+    conflicts: [...upserts.conflicts, ...deleted.conflicts],
+    counts: { ...counts, deleted: deleted.written },
+  };
+}
+
+/** Succeeded, or failed with the sentence that says why (the breaker, conflicts). */
+function verdict(
+  extracted: Extracted,
+  confirmed: Confirmed,
+  planned: PlanCounts,
+  breaker: Plan['breaker'],
+  written: Written,
+  terms: SettingTerms,
+): RunResult {
+  const counts = addCounts(planned, planSettled(extracted.settled, extracted.stored));
+  const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, warnings: confirmed.warnings };
+  if (breaker) {
+    const { wouldDelete, liveInScope, maxDeleteFraction } = breaker;
+    const error = `This run would have marked ${wouldDelete} of ${liveInScope} live replicas deleted, more than the breaker allows (max delete fraction ${maxDeleteFraction}), so it marked none; if they really are gone, run once with ${terms.assign('maxDeleteFraction', '1')}.`;
+    return { ...result, status: 'failed', error };
+  }
+  if (written.conflicts.length > 0) {
+    const error = `${written.conflicts.length} replica(s) were changed by another writer during this run and were left as that writer left them (${written.conflicts.slice(0, 5).join(', ')}); the next run reconciles them.`;
+    return { ...result, status: 'failed', error };
+  }
+  return { ...result, status: 'succeeded' };
+}
+
+function summarize(run: Run, result: RunResult, finishedAt: Date): RunSummary {
+  const counts = result.counts ?? emptyCounts();
+  return {
+    run_id: run.id,
+    status: result.status,
+    started_at: run.startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: Date.now() - run.startedMs,
+    pages: result.pages ?? 0,
+    fetched: result.fetched ?? 0,
     created: counts.created,
     updated: counts.updated,
     unchanged: counts.unchanged,
     restored: counts.restored,
     deleted: counts.deleted,
     stuck: counts.stuck,
+    retries: run.retries,
+    ...(result.error === undefined ? {} : { error: result.error }),
+    written: result.written ?? 0,
     in_error: counts.inError,
     newly_in_error: counts.newlyInError,
-    written,
-  });
+    warnings: result.warnings ?? [],
+  };
+}
+
+function report(log: SyncLog, summary: RunSummary): void {
+  if (summary.status === 'skipped') log.info(summary.error as string);
+  if (summary.status === 'failed') log.error('The sync failed.', { error: summary.error });
+  for (const warning of summary.warnings) log.warn(warning);
 }

@@ -1,6 +1,6 @@
 /**
  * The three tables as plain data: the one source of truth for their keys, indexes and TTL.
- * `lib/` turns these into CDK props and `store.ts` into CreateTable input, so the tables a laptop
+ * `lib/` turns these into CDK props and `table-provisioning.ts` into CreateTable input, so the tables a laptop
  * creates with `--create-tables` are the tables `cdk deploy` creates. No aws-cdk-lib here: this
  * file ships in the Lambda bundle.
  */
@@ -10,16 +10,14 @@ export interface KeyAttribute {
   type: 'S' | 'N';
 }
 
+/** Every index projects the whole item: analysts read items from indexes, not just keys. */
 export interface IndexDefinition {
   indexName: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
-  /** Every index projects the whole item: analysts read items from indexes, not just keys. */
 }
 
 export interface TableDefinition {
-  /** What the table holds, for docs and CDK descriptions. */
-  purpose: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
   globalSecondaryIndexes: IndexDefinition[];
@@ -37,7 +35,6 @@ export const BY_STATUS_INDEX = 'by-status';
 export const STUCK_INDEX = 'stuck';
 
 export const REPLICAS_TABLE: TableDefinition = {
-  purpose: 'One item per Tavus replica ever seen; soft-deleted with deleted_at, never removed.',
   partitionKey: { name: 'replica_id', type: 'S' },
   globalSecondaryIndexes: [
     {
@@ -55,7 +52,6 @@ export const REPLICAS_TABLE: TableDefinition = {
 
 /** Run records (one per run, expiring) and the per-table lease item share this table. */
 export const SYNC_RUNS_TABLE: TableDefinition = {
-  purpose: 'One record per sync run (expires by TTL) and the lease that keeps runs from overlapping.',
   partitionKey: { name: 'run_id', type: 'S' },
   globalSecondaryIndexes: [],
   timeToLiveAttribute: 'expires_at',
@@ -63,7 +59,6 @@ export const SYNC_RUNS_TABLE: TableDefinition = {
 
 /** A replica's change events, oldest first within its partition. */
 export const REPLICA_EVENTS_TABLE: TableDefinition = {
-  purpose: "Each replica's change history: created, status and progress changes, deletions, stuck.",
   partitionKey: { name: 'replica_id', type: 'S' },
   sortKey: { name: 'event_key', type: 'S' },
   globalSecondaryIndexes: [],

@@ -1,23 +1,12 @@
-import pRetry, { AbortError } from 'p-retry';
-// zod/mini with named imports: the classic `z` namespace put 454 KB of the 748 KB Lambda bundle
-// (the benchmark's figure); these few schemas and the English messages take about 20 KB.
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
+// zod/mini with named imports keeps the Lambda bundle small (figures in docs/performance.md).
 import { array, config, int, looseObject, minLength, nonnegative, string, trim } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { TavusApiError, type SettingTerms } from './errors.js';
+import type { PageRequest, PageSource, ReplicaPage } from './page-source.js';
 import type { ApiRow, ReplicaType } from './replica.js';
-
-/** A page of `/v2/replicas` that passed validation. */
-export interface ReplicaPage {
-  rows: ApiRow[];
-  totalCount: number;
-}
-
-export interface RetryInfo {
-  /** What failed: an HTTP status, or a network/timeout description. */
-  reason: string;
-  status?: number;
-  attempt: number;
-  delayMs: number;
-}
+import { ENVIRONMENT_TERMS } from './settings.js';
 
 export interface TavusApiOptions {
   baseUrl: string;
@@ -33,21 +22,12 @@ export interface TavusApiOptions {
   maxDelayMs?: number;
   /** A Retry-After hint above this is capped: a hostile or buggy header cannot park the run. */
   maxRetryAfterMs?: number;
-  /** Epoch ms after which no request starts and no backoff sleeps: the walk's time budget. */
-  deadline?: number;
-  onRetry?: (info: RetryInfo) => void;
+  /** How advice names a setting (the API URL, the replica type); environment names by default. */
+  terms?: SettingTerms;
 }
 
-/** A request failed for good. `message` is one sentence that says what to do. */
-export class TavusApiError extends Error {
-  override name = 'TavusApiError';
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
+/** The tuning knobs tests and the benchmark turn; production uses the defaults. */
+export type ApiTuning = Partial<Pick<TavusApiOptions, 'requestTimeoutMs' | 'retries' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'pageSize'>>;
 
 /** Statuses worth repeating: the server or a proxy says "not now", not "never". */
 const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -58,14 +38,19 @@ const pageSchema = looseObject({
   total_count: int().check(nonnegative()),
 });
 
-/** The Tavus List Replicas endpoint, with retry, timeouts and validation; one instance per run. */
-export class TavusApi {
-  /** HTTP attempts repeated so far (the summary's `retries`). */
+/**
+ * The Tavus List Replicas endpoint as a `PageSource`, with retry, timeouts and validation.
+ * @param options the base URL and key; the rest tunes paging and retry (defaults suit production)
+ */
+export class TavusApi implements PageSource {
+  /** HTTP attempts repeated so far, over every request of this instance. */
   retries = 0;
-  private readonly options: Required<Omit<TavusApiOptions, 'deadline' | 'onRetry'>> &
-    Pick<TavusApiOptions, 'deadline' | 'onRetry'>;
+  private readonly options: Required<TavusApiOptions>;
 
   constructor(options: TavusApiOptions) {
+    // Guards in p-retry's manner: a zero page size would make `lookup` loop forever.
+    for (const name of ['pageSize', 'requestTimeoutMs'] as const) requireNumber(name, options[name], 1);
+    for (const name of ['retries', 'baseDelayMs', 'maxDelayMs', 'maxRetryAfterMs'] as const) requireNumber(name, options[name], 0);
     this.options = {
       pageSize: 100,
       requestTimeoutMs: 30_000,
@@ -73,20 +58,21 @@ export class TavusApi {
       baseDelayMs: 500,
       maxDelayMs: 20_000,
       maxRetryAfterMs: 60_000,
+      terms: ENVIRONMENT_TERMS,
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
   }
 
   /** One page of the list; `page` starts at 1. */
-  listPage(page: number, replicaType?: ReplicaType): Promise<ReplicaPage> {
+  listPage(page: number, replicaType?: ReplicaType, request: PageRequest = {}): Promise<ReplicaPage> {
     const query: Record<string, string> = {
       verbose: 'true',
       limit: String(this.options.pageSize),
       page: String(page),
     };
     if (replicaType) query.replica_type = replicaType;
-    return this.request(query, `page ${page}`);
+    return this.request(query, `page ${page}`, request);
   }
 
   /**
@@ -94,7 +80,7 @@ export class TavusApi {
    * answer walked by what comes back (the API may cap `limit`), so a missing replica is confirmed
    * gone by id, and an answer that does not add up fails rather than confirms.
    */
-  async lookup(ids: string[]): Promise<ApiRow[]> {
+  async lookup(ids: string[], request: PageRequest = {}): Promise<ApiRow[]> {
     const found = new Map<string, ApiRow>();
     for (let start = 0; start < ids.length; start += this.options.pageSize) {
       const chunk = ids.slice(start, start + this.options.pageSize);
@@ -105,6 +91,7 @@ export class TavusApi {
         const answer = await this.request(
           { verbose: 'true', limit: String(this.options.pageSize), page: String(page), replica_ids: chunk.join(',') },
           what,
+          request,
         );
         totalCount = answer.totalCount;
         let fresh = 0;
@@ -124,51 +111,54 @@ export class TavusApi {
     return [...found.values()];
   }
 
-  private async request(query: Record<string, string>, what: string): Promise<ReplicaPage> {
+  private async request(query: Record<string, string>, what: string, request: PageRequest): Promise<ReplicaPage> {
     const url = `${this.options.baseUrl}/v2/replicas?${new URLSearchParams(query)}`;
-    let attempt = 0;
+    const { deadline, onRetry } = request;
+    let attempts = 0;
     return pRetry(
-      async () => {
-        attempt += 1;
-        this.checkDeadline(what);
-        return this.attempt(url, what);
+      (attemptNumber) => {
+        attempts = attemptNumber;
+        this.checkDeadline(what, deadline);
+        return this.attempt(url, what, deadline);
       },
       {
         retries: this.options.retries,
-        // p-retry waits nothing itself: shouldRetry sleeps, so it can honour Retry-After and
-        // use full jitter, which p-retry's own backoff does not offer.
+        shouldRetry: ({ error }) => error instanceof RetryableFailure,
+        // p-retry 7 has no per-attempt delay function, so it waits nothing itself (0 ms) and
+        // this hook waits instead: it honours Retry-After and uses full jitter, which p-retry's
+        // own backoff (factor, randomize in [1, 2)) does not offer.
         minTimeout: 0,
         maxTimeout: 0,
-        shouldRetry: async ({ error }) => {
-          const failure = error as RetryableFailure | Error;
-          if (!(failure instanceof RetryableFailure)) return false;
-          const delayMs = this.delayFor(failure, attempt);
-          if (this.options.deadline !== undefined && Date.now() + delayMs >= this.options.deadline) {
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!(error instanceof RetryableFailure) || retriesLeft === 0) return;
+          const delayMs = this.delayFor(error, attemptNumber);
+          if (deadline !== undefined && Date.now() + delayMs >= deadline) {
             throw new TavusApiError(
-              `The time budget for the walk ran out while retrying ${what} (last failure: ${failure.reason}); nothing was marked deleted, and the next run starts over.`,
-              failure.status,
+              `The time budget for the walk ran out while retrying ${what} (last failure: ${error.reason}); nothing was marked deleted, and the next run starts over.`,
+              error.status,
+              { cause: error },
             );
           }
           this.retries += 1;
-          this.options.onRetry?.({ reason: failure.reason, status: failure.status, attempt, delayMs });
+          onRetry?.({ reason: error.reason, status: error.status, attempt: attemptNumber, delayMs });
           await sleep(delayMs);
-          return true;
         },
       },
     ).catch((error: unknown) => {
       if (error instanceof RetryableFailure) {
         throw new TavusApiError(
-          `${capitalize(what)} of ${this.options.baseUrl}/v2/replicas kept failing after ${attempt} attempts (last: ${error.reason}); the run stopped without marking anything deleted. Check the Tavus status page and run again.`,
+          `${capitalize(what)} of ${this.options.baseUrl}/v2/replicas kept failing after ${attempts} attempts (last: ${error.reason}); the run stopped without marking anything deleted. Check the Tavus status page and run again.`,
           error.status,
+          { cause: error },
         );
       }
       throw error;
     });
   }
 
-  private async attempt(url: string, what: string): Promise<ReplicaPage> {
+  private async attempt(url: string, what: string, deadline: number | undefined): Promise<ReplicaPage> {
     // An attempt never outlives the walk's budget: the budget error then names the real cause.
-    const budgetLeft = this.options.deadline === undefined ? Infinity : this.options.deadline - Date.now();
+    const budgetLeft = deadline === undefined ? Infinity : deadline - Date.now();
     const timeoutMs = Math.max(1, Math.min(this.options.requestTimeoutMs, budgetLeft));
     const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
@@ -185,12 +175,12 @@ export class TavusApi {
       const reason = timeout.aborted
         ? `no answer within ${timeoutMs} ms`
         : `network error: ${describeNetworkError(error)}`;
-      throw new RetryableFailure(reason);
+      throw new RetryableFailure(reason, undefined, undefined, { cause: error });
     }
     if (RETRYABLE_STATUSES.has(response.status)) {
       throw new RetryableFailure(`HTTP ${response.status}`, response.status, response.headers.get('retry-after'));
     }
-    if (response.status !== 200) throw new AbortError(this.fatalStatus(response.status, text, what));
+    if (response.status !== 200) throw this.fatalStatus(response.status, text, what);
     return this.validate(text, what);
   }
 
@@ -198,18 +188,18 @@ export class TavusApi {
     let body: unknown;
     try {
       body = JSON.parse(text);
-    } catch {
+    } catch (error) {
       // A body cut short is usually a dropped connection: worth another attempt.
-      throw new RetryableFailure(`the body of ${what} was not valid JSON (${text.length} bytes)`);
+      throw new RetryableFailure(`the body of ${what} was not valid JSON (${text.length} bytes)`, undefined, undefined, { cause: error });
     }
     const parsed = pageSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? issue.path.join('.') : 'the body';
-      throw new AbortError(
-        new TavusApiError(
-          `The API answered ${what} with data this sync cannot trust (${where}: ${issue?.message ?? 'unexpected shape'}); nothing was written. Check --api-url / TAVUS_API_URL points at the Tavus API.`,
-        ),
+      throw new TavusApiError(
+        `The API answered ${what} with data this sync cannot trust (${where}: ${issue?.message ?? 'unexpected shape'}); nothing was written. Check ${this.options.terms.name('apiUrl')} points at the Tavus API.`,
+        undefined,
+        { cause: parsed.error },
       );
     }
     return { rows: parsed.data.data as ApiRow[], totalCount: parsed.data.total_count };
@@ -217,14 +207,15 @@ export class TavusApi {
 
   private fatalStatus(status: number, text: string, what: string): TavusApiError {
     const detail = errorDetail(text);
+    const apiUrl = this.options.terms.name('apiUrl');
     const advice: Record<number, string> = {
       401: 'the API key was rejected: set TAVUS_API_KEY (or update the key in the deployed secret) to a valid key',
       403: 'the API key may not list replicas: use a key of the account that owns them',
-      404: 'the endpoint was not found: check that --api-url / TAVUS_API_URL is the Tavus API base URL',
-      400: 'the API refused the request: check --replica-type and --api-url',
+      404: `the endpoint was not found: check that ${apiUrl} is the Tavus API base URL`,
+      400: `the API refused the request: check ${this.options.terms.name('replicaType')} and ${apiUrl}`,
     };
-    if (status >= 300 && status < 400) advice[status] = 'the API redirected the request: set --api-url / TAVUS_API_URL to the URL it names';
-    const todo = advice[status] ?? 'check --api-url / TAVUS_API_URL and the Tavus status page';
+    if (status >= 300 && status < 400) advice[status] = `the API redirected the request: set ${apiUrl} to the URL it names`;
+    const todo = advice[status] ?? `check ${apiUrl} and the Tavus status page`;
     return new TavusApiError(`The API answered ${what} with HTTP ${status}${detail}: ${todo}.`, status);
   }
 
@@ -235,13 +226,9 @@ export class TavusApi {
     return Math.round(Math.random() * ceiling);
   }
 
-  private checkDeadline(what: string): void {
-    if (this.options.deadline !== undefined && Date.now() >= this.options.deadline) {
-      throw new AbortError(
-        new TavusApiError(
-          `The time budget for the walk ran out before ${what}; nothing was marked deleted, and the next run starts over.`,
-        ),
-      );
+  private checkDeadline(what: string, deadline: number | undefined): void {
+    if (deadline !== undefined && Date.now() >= deadline) {
+      throw new TavusApiError(`The time budget for the walk ran out before ${what}; nothing was marked deleted, and the next run starts over.`);
     }
   }
 }
@@ -251,8 +238,9 @@ class RetryableFailure extends Error {
     readonly reason: string,
     readonly status?: number,
     readonly retryAfter?: string | null,
+    options?: ErrorOptions,
   ) {
-    super(reason);
+    super(reason, options);
   }
 }
 
@@ -293,6 +281,9 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A p-retry-style guard: a bad option fails at construction, not as a hang later. */
+function requireNumber(name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+    throw new TypeError(`Expected \`${name}\` to be a whole number of at least ${min}, got ${String(value)}.`);
+  }
 }

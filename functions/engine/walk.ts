@@ -1,10 +1,6 @@
+import { forEachBounded } from './bounded.js';
+import type { PageRequest, PageSource, ReplicaPage } from './page-source.js';
 import type { ApiRow, ReplicaType } from './replica.js';
-import type { ReplicaPage } from './tavus-api.js';
-
-/** What the walker needs of the API: one page at a time. */
-export interface PageSource {
-  listPage(page: number, replicaType?: ReplicaType): Promise<ReplicaPage>;
-}
 
 export interface WalkProgress {
   pagesDone: number;
@@ -15,8 +11,8 @@ export interface WalkProgress {
 
 export interface WalkOptions {
   replicaType?: ReplicaType;
-  /** Page requests in flight at most (page 1 always goes alone: it sizes the walk). */
-  maxConcurrency: number;
+  /** What bounds every page request (the run's deadline and retry bookkeeping). */
+  request?: PageRequest;
   onProgress?: (progress: WalkProgress) => void;
   /**
    * Whether to keep a row's data; a row not kept still counts as seen. Lets the engine drop rows
@@ -42,6 +38,9 @@ export interface WalkResult {
  * real page size and total_count; the remaining pages go out concurrently under an adaptive limit;
  * then, while the distinct rows fall short of total_count, the walk goes on one page at a time until
  * a page is empty or brings nothing new. Any failed page fails the walk.
+ * @param source the pages (page 1 always goes alone: it sizes the walk)
+ * @param limiter page requests in flight at most
+ * @returns every id seen, the rows kept, and whether they account for the final total_count
  */
 export async function walkReplicas(
   source: PageSource,
@@ -69,7 +68,8 @@ export async function walkReplicas(
     return fresh;
   };
 
-  const first = await source.listPage(1, options.replicaType);
+  const list = (page: number): Promise<ReplicaPage> => source.listPage(page, options.replicaType, options.request);
+  const first = await list(1);
   const pageSize = first.rows.length;
   if (pageSize > 0 && first.totalCount > pageSize) pagesExpected = Math.ceil(first.totalCount / pageSize);
   take(first);
@@ -77,14 +77,14 @@ export async function walkReplicas(
   if (pageSize > 0 && seen.size < first.totalCount) {
     const remaining = Array.from({ length: pagesExpected - 1 }, (_, index) => index + 2);
     await limiter.runAll(remaining, async (page) => {
-      take(await source.listPage(page, options.replicaType));
+      take(await list(page));
     });
 
     // The list grew during the walk, or the pages shifted: keep going while something new comes.
     let next = pagesExpected + 1;
     while (seen.size < finalTotalCount) {
       pagesExpected = Math.max(pagesExpected, next);
-      const page = await source.listPage(next, options.replicaType);
+      const page = await list(next);
       if (take(page) === 0) break;
       next += 1;
     }
@@ -101,13 +101,12 @@ export async function walkReplicas(
 export class AdaptiveLimit {
   private current: number;
   private successes = 0;
-  private inFlight = 0;
-  /** The lowest limit reached, for the summary log and the benchmark. */
-  lowest: number;
 
   constructor(private readonly max: number) {
+    if (!(Number.isInteger(max) && max >= 1)) {
+      throw new TypeError(`Expected the concurrency limit to be a whole number of at least 1, got ${String(max)}.`);
+    }
     this.current = max;
-    this.lowest = max;
   }
 
   get limit(): number {
@@ -117,7 +116,6 @@ export class AdaptiveLimit {
   /** The API said "too many requests". */
   pushBack(): void {
     this.current = Math.max(1, Math.floor(this.current / 2));
-    this.lowest = Math.min(this.lowest, this.current);
     this.successes = 0;
   }
 
@@ -130,31 +128,7 @@ export class AdaptiveLimit {
   }
 
   /** Runs `work` for every item, at most `limit` at once; the first failure rejects. */
-  async runAll<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-    const queue = [...items];
-    let failure: { error: unknown } | undefined;
-    await new Promise<void>((resolve) => {
-      const pump = (): void => {
-        while (!failure && queue.length > 0 && this.inFlight < this.current) {
-          const item = queue.shift() as T;
-          this.inFlight += 1;
-          work(item).then(
-            () => {
-              this.inFlight -= 1;
-              this.succeeded();
-              pump();
-            },
-            (error: unknown) => {
-              this.inFlight -= 1;
-              failure ??= { error };
-              pump();
-            },
-          );
-        }
-        if (this.inFlight === 0 && (failure || queue.length === 0)) resolve();
-      };
-      pump();
-    });
-    if (failure) throw failure.error;
+  runAll<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+    return forEachBounded(items, () => this.current, work, () => this.succeeded());
   }
 }

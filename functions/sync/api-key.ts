@@ -3,7 +3,7 @@
  * Every failure is a sentence that says what to do; none quotes the secret's value.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { SettingsError } from '../engine/settings.js';
+import { InputError } from '../engine/errors.js';
 import { putSecretValueCommand } from '../engine/api-key-secret.js';
 
 /** The key changes only when an operator puts a new one; five minutes bounds how stale it can be. */
@@ -12,7 +12,7 @@ const SECRET_MAX_AGE_SECONDS = 300;
 /** The key from the secret's string value: plain text, or JSON with a TAVUS_API_KEY field. */
 export async function readApiKey(secretArn: string | undefined): Promise<string> {
   if (!secretArn) {
-    throw new SettingsError(
+    throw new InputError(
       'TAVUS_API_KEY_SECRET_ARN is not set: deploy with the CDK stack (npx cdk deploy), which sets it to the secret holding the Tavus API key.',
     );
   }
@@ -20,12 +20,12 @@ export async function readApiKey(secretArn: string | undefined): Promise<string>
   try {
     value = await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
   } catch (error) {
-    throw new Error(describeSecretError(error, secretArn));
+    throw new Error(describeSecretError(error, secretArn), { cause: error });
   }
   let key = (value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value ?? '')).trim();
   if (key.startsWith('{')) key = keyFromJson(key);
   if (!key) {
-    throw new SettingsError(
+    throw new InputError(
       `The secret ${secretArn} holds no Tavus API key (plain text, or JSON with a TAVUS_API_KEY field): put the key in with ${putSecretValueCommand(secretArn)}`,
     );
   }

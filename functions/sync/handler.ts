@@ -3,13 +3,13 @@
  * engine, metrics. It returns the run summary and throws when the run failed, so Lambda's Errors
  * metric, the failure destination (the dead-letter queue) and the alarms all see it.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { dynamoClient } from '../engine/dynamo-client.js';
 import { redactor } from '../engine/redact.js';
 import { DEPLOYED_TERMS, parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
-import { ReplicaStore } from '../engine/store.js';
 import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
+import { productionParts } from '../engine/wiring.js';
 import { readApiKey } from './api-key.js';
 import { METRIC } from '../engine/telemetry.js';
 import { logger, metrics } from './powertools.js';
@@ -21,13 +21,16 @@ export interface SyncEvent {
   execution_id?: string;
 }
 
-/** Thrown when the engine reports a failed run; the message is the summary's sentence. */
+/**
+ * Thrown when the engine reports a failed run; the message is the summary's sentence. Named
+ * `SyncFailed` on purpose: the name becomes the Lambda's `errorType`, which operators read.
+ */
 export class SyncFailedError extends Error {
   override name = 'SyncFailed';
 }
 
 /** Once per container: warm invocations reuse its connections. The SDK honours AWS_ENDPOINT_URL_DYNAMODB. */
-const dynamo = new DynamoDBClient({});
+const dynamo = dynamoClient(undefined);
 
 export async function handler(event: SyncEvent | undefined, context: Context): Promise<RunSummary> {
   logger.addContext(context);
@@ -41,7 +44,7 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
     redact = redactor(apiKey);
     summary = await runSync(
       settings,
-      { store: new ReplicaStore(dynamo, settings.tables), apiKey, log: powertoolsLog(redact) },
+      { ...productionParts({ client: dynamo, settings, apiKey, terms: DEPLOYED_TERMS }), log: powertoolsLog(redact) },
       { walkBudgetMs: walkBudgetMs(context.getRemainingTimeInMillis()) },
     );
   } catch (error) {

@@ -1,11 +1,11 @@
 /** Helpers for tests that talk to the run-wide DynamoDB Local started in global-setup.ts. */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../cli/dynamo.js';
+import { dynamoClient } from '../../functions/engine/dynamo-client.js';
 import { inject } from 'vitest';
 
 /**
- * A client for the shared DynamoDB Local: the CLI's own client for an endpoint, given an empty
+ * A client for the shared DynamoDB Local: the shared client factory for an endpoint, given an empty
  * environment so it takes the dummy credentials and region Local accepts, whatever this shell has.
  */
 export function testDynamoClient(): DynamoDBClient {

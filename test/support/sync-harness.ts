@@ -8,8 +8,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
 import { runQuery } from '../../cli/query-command.js';
 import { parseSettings, type SyncSettings } from '../../functions/engine/settings.js';
-import { ReplicaStore } from '../../functions/engine/store.js';
+import { documentClient } from '../../functions/engine/dynamo-client.js';
 import { runSync, type RunSummary } from '../../functions/engine/sync.js';
+import { productionParts } from '../../functions/engine/wiring.js';
 import type { TableNames } from '../../functions/engine/tables.js';
 import type { TavusSimulator } from '../../local/tavus-simulator.js';
 import { testDynamoClient } from './dynamodb.js';
@@ -20,7 +21,6 @@ export interface SyncHarness {
   documents: DynamoDBDocumentClient;
   tables: TableNames;
   settings: SyncSettings;
-  store: ReplicaStore;
   /** One sync with the clock at `at`; a run that reports an error fails the test. */
   sync(at: Date): Promise<RunSummary>;
   /**
@@ -38,16 +38,14 @@ export async function startSyncHarness(prefix: string, sim: TavusSimulator, apiK
   await sim.start();
   const tables = await createFreshTables(client, prefix);
   const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-  const store = new ReplicaStore(client, tables);
   const log = { info: () => {}, warn: () => {}, error: () => {} };
   return {
     client,
-    documents: store.documents,
+    documents: documentClient(client),
     tables,
     settings,
-    store,
     async sync(at) {
-      const summary = await runSync(settings, { store, apiKey, log, clock: () => at }, { walkBudgetMs: 30_000 });
+      const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey }), log, clock: () => at }, { walkBudgetMs: 30_000 });
       expect(summary.error, summary.error).toBeUndefined();
       return summary;
     },

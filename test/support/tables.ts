@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanTable } from '../../cli/query/read.js';
-import { createMissingTables } from '../../functions/engine/store.js';
+import { createMissingTables } from '../../functions/engine/table-provisioning.js';
 import type { TableNames } from '../../functions/engine/tables.js';
 import { uniqueName } from './dynamodb.js';
 

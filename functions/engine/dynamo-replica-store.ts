@@ -1,0 +1,187 @@
+/** The replicas and events tables in DynamoDB: the production `ReplicaStore`. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import pRetry, { AbortError } from 'p-retry';
+import { forEachBounded } from './bounded.js';
+import { documentClient, sendTo } from './dynamo-client.js';
+import { describeAwsError } from './errors.js';
+import { scanSegments } from './parallel-scan.js';
+import type { ReplicaWrite } from './plan.js';
+import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
+import type { ReplicaStore, WriteOutcome } from './store.js';
+import type { TableNames } from './tables.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** DynamoDB's limit of actions in one TransactWriteItems call. */
+const MAX_TRANSACTION_ACTIONS = 100;
+/** Well under the 4 MB request limit, measured as JSON text (a fair upper bound of item size). */
+const MAX_TRANSACTION_BYTES = 3_000_000;
+const MAX_WRITE_ATTEMPTS = 6;
+/** Scan segments of the state read (the measurement behind 16 is in docs/performance.md). */
+const STATE_SEGMENTS = 16;
+
+/** Some replicas of a cancelled transaction are worth another attempt (bystanders, passing conflicts). */
+class CancelledBystanders extends Error {
+  override name = 'CancelledBystanders';
+}
+
+/**
+ * Every DynamoDB read and write of the replicas and events tables, each write conditional on the
+ * version it was decided from.
+ * @param client the DynamoDB client (see `dynamoClient`)
+ * @param tables the table names (replicas and events here)
+ * @param writeConcurrency transactions in flight at most
+ */
+export class DynamoReplicaStore implements ReplicaStore {
+  readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly tables: TableNames,
+    private readonly writeConcurrency = 8,
+  ) {
+    this.documents = documentClient(client);
+  }
+
+  /**
+   * The projected state of every stored replica, read with a parallel, consistent Scan: a few
+   * hundred bytes an item, whatever the API fields weigh (DynamoDB still bills the whole item read).
+   */
+  async loadReplicas(): Promise<Map<string, StoredReplica>> {
+    const names = Object.fromEntries(STORED_REPLICA_PROJECTION.map((name, index) => [`#a${index}`, name]));
+    const state = new Map<string, StoredReplica>();
+    await scanSegments(
+      this.documents,
+      {
+        TableName: this.tables.replicas,
+        ConsistentRead: true,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+      },
+      STATE_SEGMENTS,
+      (items) => {
+        for (const item of items) state.set(item.replica_id as string, item as unknown as StoredReplica);
+      },
+      (call) => sendTo(this.client, this.tables.replicas, 'read', call),
+    );
+    return state;
+  }
+
+  /**
+   * Writes each replica together with its events in one transaction (up to 100 actions a call,
+   * several calls at once), so history and item never disagree and a retried run rewrites the same
+   * event keys. A replica whose version moved since it was read is a conflict: it is skipped,
+   * never overwritten.
+   */
+  async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = { written: 0, conflicts: [] };
+    await forEachBounded(batches(writes), () => this.writeConcurrency, async (batch) => {
+      const result = await this.writeBatch(batch);
+      outcome.written += result.written;
+      outcome.conflicts.push(...result.conflicts);
+    });
+    return outcome;
+  }
+
+  /**
+   * One transaction, retried with p-retry while DynamoDB cancels it for reasons that pass: the
+   * replicas whose condition failed drop out as conflicts, the rest (cancelled only as bystanders,
+   * or by a passing transaction conflict or throttle) go again after a short, growing pause.
+   */
+  private async writeBatch(batch: ReplicaWrite[]): Promise<WriteOutcome> {
+    const conflicts: string[] = [];
+    let pending = batch;
+    const table = this.tables.replicas;
+    try {
+      await pRetry(
+        async () => {
+          try {
+            await sendTo(this.client, table, 'write', () =>
+              this.documents.send(new TransactWriteCommand({ TransactItems: pending.flatMap((write) => this.actionsFor(write)) })),
+            );
+          } catch (error) {
+            const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+            if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw new AbortError(describeAwsError(error, table, 'write'));
+            pending = withoutConflicts(pending, reasons, conflicts);
+            if (pending.length === 0) return;
+            throw new CancelledBystanders('A transaction was cancelled for replicas whose condition held.', { cause: error });
+          }
+        },
+        { retries: MAX_WRITE_ATTEMPTS - 1, minTimeout: 50, factor: 2, randomize: true },
+      );
+    } catch (error) {
+      throw error instanceof CancelledBystanders ? describeAwsError(error.cause, table, 'write') : error;
+    }
+    return { written: pending.length, conflicts };
+  }
+
+  private actionsFor(write: ReplicaWrite): TransactItem[] {
+    const table = this.tables.replicas;
+    const replicaAction: TransactItem =
+      write.kind === 'put'
+        ? {
+            Put: {
+              TableName: table,
+              Item: write.item,
+              ...(write.expectedVersion === undefined
+                ? { ConditionExpression: 'attribute_not_exists(replica_id)' }
+                : {
+                    ConditionExpression: 'version = :expected',
+                    ExpressionAttributeValues: { ':expected': write.expectedVersion },
+                  }),
+            },
+          }
+        : {
+            Update: {
+              TableName: table,
+              Key: { replica_id: write.replicaId },
+              UpdateExpression: 'SET deleted_at = :at, last_changed_at = :at, version = :version REMOVE stuck_since',
+              ConditionExpression: 'version = :expected AND attribute_not_exists(deleted_at)',
+              ExpressionAttributeValues: {
+                ':at': write.deletedAt,
+                ':version': write.version,
+                ':expected': write.expectedVersion,
+              },
+            },
+          };
+    // Events carry no condition: the key is derived from the change, so rewriting one is harmless.
+    const eventActions = write.events.map((event): TransactItem => ({ Put: { TableName: this.tables.events, Item: event } }));
+    return [replicaAction, ...eventActions];
+  }
+}
+
+/** The writes in transactions of at most 100 actions and about 3 MB each. */
+function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
+  const result: ReplicaWrite[][] = [];
+  let current: ReplicaWrite[] = [];
+  let actions = 0;
+  let bytes = 0;
+  for (const write of writes) {
+    const writeActions = 1 + write.events.length;
+    const writeBytes = JSON.stringify(write).length;
+    if (current.length > 0 && (actions + writeActions > MAX_TRANSACTION_ACTIONS || bytes + writeBytes > MAX_TRANSACTION_BYTES)) {
+      result.push(current);
+      current = [];
+      actions = 0;
+      bytes = 0;
+    }
+    current.push(write);
+    actions += writeActions;
+    bytes += writeBytes;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** The writes of a cancelled transaction whose own condition held; the others join `conflicts`. */
+function withoutConflicts(pending: ReplicaWrite[], reasons: Array<{ Code?: string }>, conflicts: string[]): ReplicaWrite[] {
+  let index = 0;
+  const retry: ReplicaWrite[] = [];
+  for (const write of pending) {
+    if (reasons[index]?.Code === 'ConditionalCheckFailed') conflicts.push(write.replicaId);
+    else retry.push(write);
+    index += 1 + write.events.length;
+  }
+  return retry;
+}

@@ -1,0 +1,34 @@
+/** The production parts of a run, wired once for every edge (the Lambda, the CLI, the demo, tests). */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoReplicaStore } from './dynamo-replica-store.js';
+import { DynamoRunLedger } from './dynamo-run-ledger.js';
+import type { SettingTerms } from './errors.js';
+import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
+import type { SyncDependencies } from './sync.js';
+import { TavusApi, type ApiTuning } from './tavus-api.js';
+
+export interface ProductionParts {
+  client: DynamoDBClient;
+  settings: SyncSettings;
+  apiKey: string;
+  /** How advice names settings to this edge's user; environment names by default. */
+  terms?: SettingTerms;
+  /** API tuning for tests and the benchmark; production uses the defaults. */
+  tuning?: ApiTuning;
+}
+
+/**
+ * The Tavus API as the page source, DynamoDB as the replica store and the run ledger.
+ * @returns the parts of `SyncDependencies` that talk to the outside world, plus the terms
+ */
+export function productionParts({ client, settings, apiKey, terms = ENVIRONMENT_TERMS, tuning }: ProductionParts): Pick<
+  SyncDependencies,
+  'source' | 'store' | 'ledger' | 'terms'
+> & { source: TavusApi; store: DynamoReplicaStore; ledger: DynamoRunLedger } {
+  return {
+    source: new TavusApi({ baseUrl: settings.apiUrl, apiKey, terms, ...tuning }),
+    store: new DynamoReplicaStore(client, settings.tables),
+    ledger: new DynamoRunLedger(client, settings.tables),
+    terms,
+  };
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { attentionOf, sortAttention, type AttentionEntry } from './attention.js';
 import {
   addCounts,
   deletionCandidates,
@@ -41,6 +42,8 @@ export interface RunSummary {
   /** Live replicas in scope whose status is `error`, and those that turned `error` in this run. */
   in_error: number;
   newly_in_error: number;
+  /** One entry per alert event this run wrote (see attention.ts), by kind then replica id. */
+  attention: AttentionEntry[];
   /** Something a person should know though the run succeeded (deletions deferred, say). */
   warnings: string[];
 }
@@ -95,10 +98,12 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
     written: 0,
     in_error: 0,
     newly_in_error: 0,
+    attention: [],
     warnings: [],
   };
   const { store, log } = deps;
   const finish = async (): Promise<RunSummary> => {
+    summary.attention = sortAttention(summary.attention);
     summary.finished_at = clock().toISOString();
     summary.duration_ms = Date.now() - startedMs;
     try {
@@ -165,7 +170,7 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
       eventTtlDays: settings.eventTtlDays,
     };
     const settled = [...walk.seen].filter((id) => !walk.rows.has(id));
-    const outcome = await writeUpserts(store, walk.rows, context);
+    const outcome = await writeUpserts(store, walk.rows, context, summary.attention);
     outcome.counts = addCounts(outcome.counts, planSettled(settled, stored));
     const plan = planDeletions(walk.seen, confirmedGone, context);
     // Deletions go last, and only when every other write landed: a failed run deletes nothing.
@@ -237,12 +242,14 @@ const UPSERT_SLICE = 2_000;
 
 /**
  * Plans and writes the returned replicas a slice at a time, letting go of each slice's rows once
- * written: a 100,000-replica first sync never holds every new item beside every row.
+ * written: a 100,000-replica first sync never holds every new item beside every row. Each slice's
+ * alerts join `attention` as soon as it is written, so a run that fails later still lists them.
  */
 async function writeUpserts(
   store: ReplicaStore,
   rows: Map<string, ApiRow>,
   context: PlanContext,
+  attention: AttentionEntry[],
 ): Promise<WriteOutcome & { counts: PlanCounts }> {
   const result = { written: 0, conflicts: [] as string[], counts: emptyCounts() };
   let slice: ApiRow[] = [];
@@ -250,6 +257,7 @@ async function writeUpserts(
     const part = planUpserts(slice, context);
     slice = [];
     const outcome = await store.applyWrites(part.writes);
+    attention.push(...attentionOf(part.writes, outcome.conflicts));
     result.written += outcome.written;
     result.conflicts.push(...outcome.conflicts);
     result.counts = addCounts(result.counts, part.counts);

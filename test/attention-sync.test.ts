@@ -6,7 +6,8 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sortAttention, type AttentionEntry } from '../functions/engine/attention.js';
+import { attentionOf, sortAttention, type AttentionEntry } from '../functions/engine/attention.js';
+import type { ReplicaEvent, ReplicaWrite } from '../functions/engine/plan.js';
 import { ReplicaStore } from '../functions/engine/store.js';
 import { runSync, type RunSummary } from '../functions/engine/sync.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
@@ -130,18 +131,9 @@ describe('alerts in the events table and the summary', () => {
 
   it('is exactly the alert events each run wrote to the events table', () => {
     for (const run of runs) {
-      const written = events
-        .filter((e) => e.run_id === run.run_id && e.alert_kind !== undefined)
-        .map((e) => ({
-          replica_id: e.replica_id,
-          replica_name: e.replica_name ?? null,
-          kind: e.alert_kind,
-          status: e.status ?? null,
-          training_progress: e.training_progress ?? null,
-          finetune_status: e.finetune_status ?? null,
-          since: e.since,
-          error_message: e.error_message ?? null,
-        })) as AttentionEntry[];
+      // The stored items, read back as the writes that carried them.
+      const stored = events.filter((e) => e.run_id === run.run_id) as unknown as ReplicaEvent[];
+      const written = attentionOf(stored.map((e): ReplicaWrite => ({ kind: 'put', replicaId: e.replica_id, item: {}, events: [e] })));
       expect(sortAttention(written)).toEqual(run.attention);
     }
   });

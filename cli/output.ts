@@ -1,3 +1,4 @@
+import type { AlertKind, AttentionEntry } from '../functions/engine/attention.js';
 import type { RunSummary, SyncLog } from '../functions/engine/sync.js';
 import type { WalkProgress } from '../functions/engine/walk.js';
 import { textTable } from './text-table.js';
@@ -62,5 +63,52 @@ export function formatSummary(summary: RunSummary): string {
   const lines = textTable(rows, { indent: '  ' });
   if (summary.error) lines.push('', `  ${summary.error}`);
   for (const warning of summary.warnings) lines.push('', `  note: ${warning}`);
+  if (summary.attention.length > 0) lines.push('', formatAttention(summary.attention));
   return lines.join('\n');
+}
+
+/** Lines listed under "Needs attention"; the rest are counted, and the query commands list them all. */
+export const ATTENTION_LINES = 20;
+
+/** The query that lists the replicas of each kind now (there is no fine-tune filter yet). */
+const QUERY_FOR_KIND: Record<AlertKind, string | undefined> = {
+  error: 'npm run query -- --status error',
+  stuck: 'npm run query -- --stuck',
+  finetune_failed: undefined,
+};
+
+/**
+ * "Needs attention": one aligned line per replica (kind, name, id, what is wrong, since when), at
+ * most ATTENTION_LINES, then the commands that show more.
+ */
+export function formatAttention(attention: AttentionEntry[]): string {
+  const shown = attention.slice(0, ATTENTION_LINES).map((entry) => [
+    entry.kind,
+    oneLine(entry.replica_name ?? '(no name)', 40),
+    entry.replica_id,
+    oneLine(detailOf(entry), 80),
+    `since ${entry.since}`,
+  ]);
+  const widths = shown[0]!.map((_, column) => Math.max(...shown.map((cells) => cells[column]!.length)));
+  const lines = [`Needs attention (${attention.length}):`];
+  for (const cells of shown) lines.push(`  ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}`);
+  if (attention.length > shown.length) lines.push(`  and ${attention.length - shown.length} more`);
+  const kinds = new Set(attention.map((entry) => entry.kind));
+  const queries = [...kinds].map((kind) => QUERY_FOR_KIND[kind]).filter((query): query is string => query !== undefined);
+  queries.push(`npm run query -- history ${attention[0]!.replica_id}`);
+  lines.push('  Show more (with the --local, --endpoint or --table flags given to this sync):');
+  for (const query of queries) lines.push(`    ${query}`);
+  return lines.join('\n');
+}
+
+function detailOf(entry: AttentionEntry): string {
+  if (entry.kind === 'error') return entry.error_message ?? `status ${entry.status ?? 'error'}, no error message`;
+  if (entry.kind === 'finetune_failed') return `fine-tune ${entry.finetune_status ?? 'failed'}${entry.error_message ? `: ${entry.error_message}` : ''}`;
+  return `progress ${entry.training_progress ?? 'unknown'}`;
+}
+
+/** API text on one terminal line: control characters (newlines, escapes) as spaces, long text cut. */
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

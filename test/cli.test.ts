@@ -98,6 +98,58 @@ describe('replica-sync CLI', () => {
     expect(run.stdout + run.stderr).not.toContain(API_KEY);
   });
 
+  describe('on an account with replicas in error', () => {
+    const failed = makeReplicas(23, { seed: 5 }).map((replica, i) => ({
+      ...replica,
+      status: 'error',
+      error_message: `Training failed (${i}): the audio was too quiet.`,
+    }));
+    const ids = failed.map((replica) => replica.replica_id).sort();
+    const account = new TavusSimulator({ apiKey: API_KEY, replicas: failed, pageSizeCap: 20 });
+    let url = '';
+    beforeAll(async () => {
+      url = await account.start();
+    });
+    afterAll(async () => {
+      await account.stop();
+    });
+
+    it('prints who needs attention under the summary table, at most 20, and the query that shows more', async () => {
+      const run = await cli(['sync', '--api-url', url, '--endpoint', endpoint, '--create-tables', ...tables()], { TAVUS_API_KEY: API_KEY });
+      expect(run.code).toBe(0);
+      const start = run.stdout.indexOf('Needs attention (23):');
+      expect(start).toBeGreaterThan(run.stdout.indexOf('in error'));
+      const block = run.stdout.slice(start);
+      const lines = block.split('\n').filter((line) => line.startsWith('  error '));
+      expect(lines).toHaveLength(20);
+      lines.forEach((line, i) => {
+        const replica = failed.find((r) => r.replica_id === ids[i])!;
+        for (const part of [replica.replica_name, replica.replica_id, replica.error_message, 'since ']) expect(line).toContain(part);
+      });
+      expect(block).toContain('and 3 more');
+      expect(block).toContain('npm run query -- --status error');
+      expect(block).toContain(`npm run query -- history ${ids[0]}`);
+    });
+
+    it('carries them as `attention` in the --json summary, by id within a kind', async () => {
+      const run = await cli(['sync', '--json', '--api-url', url, '--endpoint', endpoint, '--create-tables', ...tables()], { TAVUS_API_KEY: API_KEY });
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout) as { attention: Array<Record<string, unknown>>; started_at: string };
+      expect(summary.attention.map((entry) => entry.replica_id)).toEqual(ids);
+      const first = failed.find((r) => r.replica_id === ids[0])!;
+      expect(summary.attention[0]).toEqual({
+        replica_id: first.replica_id,
+        replica_name: first.replica_name,
+        kind: 'error',
+        status: 'error',
+        training_progress: first.training_progress,
+        finetune_status: null,
+        since: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        error_message: first.error_message,
+      });
+    });
+  });
+
   it('exits 1 with status failed and a sentence about the key when the API rejects it', async () => {
     const run = await cli(['sync', '--json', '--api-url', apiUrl, '--endpoint', endpoint, '--create-tables', ...tables()], {
       TAVUS_API_KEY: 'wrong-key-0000',

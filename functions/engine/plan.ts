@@ -11,6 +11,7 @@ import {
   type ReplicaType,
   type StoredReplica,
 } from './replica.js';
+import { withAlert, type AlertFields } from './attention.js';
 
 export const EVENT_TYPES = [
   'created',
@@ -23,8 +24,8 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** One line of a replica's history, as stored in the events table. */
-export interface ReplicaEvent {
+/** One line of a replica's history, as stored in the events table (alert events: see attention.ts). */
+export interface ReplicaEvent extends Partial<AlertFields> {
   replica_id: string;
   /**
    * The item version the change produced, then the type: unique per change, and the same when a
@@ -217,7 +218,7 @@ export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { write
       replicaId: row.replica_id,
       item: itemFor(upsert, at),
       ...(before === undefined ? {} : { expectedVersion: before.version }),
-      events,
+      events: events.map((event) => withAlert(event, row)),
     });
   }
 

@@ -19,6 +19,7 @@ import {
   type PlanContext,
   type PlanCounts,
 } from './plan.js';
+import { attentionOf, sortAttention, type AttentionEntry } from './attention.js';
 import type { ApiRow, StoredReplica } from './replica.js';
 import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
 import type { ReplicaStore, RunLedger, WriteOutcome } from './store.js';
@@ -49,6 +50,8 @@ export interface RunSummary {
   /** Live replicas in scope whose status is `error`, and those that turned `error` in this run. */
   in_error: number;
   newly_in_error: number;
+  /** Replicas that newly need a person after this run (stuck, turned error, fine-tune failed). */
+  attention: AttentionEntry[];
   /** Something a person should know though the run succeeded (deletions deferred, say). */
   warnings: string[];
 }
@@ -93,6 +96,8 @@ interface Run {
   startedMs: number;
   /** Repeated API attempts, counted as the source reports them. */
   retries: number;
+  /** Alerts of the writes that landed, gathered slice by slice: a run that fails later still lists them. */
+  attention: AttentionEntry[];
 }
 
 /** What the steps found out, before it becomes the summary. */
@@ -121,7 +126,7 @@ interface RunResult {
 export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
   const clock = deps.clock ?? (() => new Date());
   const describe = deps.describeError ?? ((error: unknown) => (error as Error).message);
-  const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0 };
+  const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0, attention: [] };
   let result: RunResult;
   try {
     const leased = await deps.ledger.acquireLease(run.id, run.startedAt, options.walkBudgetMs + LEASE_MARGIN_MS);
@@ -145,7 +150,7 @@ async function syncUnderLease(settings: SyncSettings, deps: SyncDependencies, op
     extracted = await extract(settings, deps, options, run);
     confirmed = await confirmGone(deps.source, extracted, settings, extracted.request);
     const context = planContext(settings, extracted.stored, run, clock());
-    const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context);
+    const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context, run.attention);
     const deletions = planDeletions(seenIn(extracted.walk, confirmed.found), confirmed.gone, context);
     const deleted = await writeDeletions(deps.store, deletions, upserts);
     return verdict(extracted, confirmed, addCounts(upserts.counts, deleted.counts), deletions.breaker, deleted, deps.terms ?? ENVIRONMENT_TERMS);
@@ -265,13 +270,14 @@ type Written = WriteOutcome & { counts: PlanCounts };
  * Plans and writes the returned replicas a slice at a time: a 100,000-replica first sync never
  * holds every new item beside every row. Settled replicas are counted from the stored state.
  */
-async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext): Promise<Written> {
+async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext, attention: AttentionEntry[]): Promise<Written> {
   const result: Written = { written: 0, conflicts: [], counts: emptyCounts() };
   let slice: ApiRow[] = [];
   const flush = async (): Promise<void> => {
     const part = planUpserts(slice, context);
     slice = [];
     const outcome = await store.applyWrites(part.writes);
+    attention.push(...attentionOf(part.writes, outcome.conflicts));
     result.written += outcome.written;
     result.conflicts.push(...outcome.conflicts);
     result.counts = addCounts(result.counts, part.counts);
@@ -340,6 +346,7 @@ function summarize(run: Run, result: RunResult, finishedAt: Date): RunSummary {
     written: result.written ?? 0,
     in_error: counts.inError,
     newly_in_error: counts.newlyInError,
+    attention: sortAttention(run.attention),
     warnings: result.warnings ?? [],
   };
 }

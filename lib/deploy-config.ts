@@ -39,6 +39,8 @@ export const CONTEXT_DEFAULTS = {
   maxApiConcurrency: 4,
   /** Where alarm notifications are mailed; empty: subscribe to the topic yourself. */
   alarmEmail: '',
+  /** Where alerts naming each replica that needs a person are mailed; empty: subscribe to AlertsTopic yourself. */
+  alertsEmail: '',
   /** A complete secret ARN to read the key from instead of creating a secret. */
   existingSecretArn: '',
   logRetentionDays: 90,
@@ -77,6 +79,7 @@ export interface DeployConfig {
   schedule: ScheduleConfig;
   staleAfterMs: number;
   alarmEmail?: string;
+  alertsEmail?: string;
   existingSecretArn?: string;
   logRetention: RetentionDays;
   reserveConcurrency: boolean;
@@ -114,6 +117,10 @@ export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
     throw new SettingsError(`${describe('alarmEmail')} must be an e-mail address like ops@example.com (or empty for none), not "${alarmEmail}".`);
   }
+  const alertsEmail = text('alertsEmail') || undefined;
+  if (alertsEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alertsEmail)) {
+    throw new SettingsError(`${describe('alertsEmail')} must be an e-mail address like ops@example.com (or empty for none), not "${alertsEmail}".`);
+  }
   const existingSecretArn = text('existingSecretArn') || undefined;
   if (existingSecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(existingSecretArn)) {
     throw new SettingsError(
@@ -126,6 +133,7 @@ export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
     schedule,
     staleAfterMs,
     alarmEmail,
+    alertsEmail,
     existingSecretArn,
     logRetention: parseRetention(text('logRetentionDays'), describe('logRetentionDays')),
     reserveConcurrency: parseBoolean(text('reserveConcurrency'), describe('reserveConcurrency')),

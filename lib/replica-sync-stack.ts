@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
 import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
 import { putSecretValueCommand } from '../functions/sync/shared-names.js';
+import { Alerts } from './alerts.js';
 import type { DeployConfig } from './deploy-config.js';
 import { SyncMonitoring } from './monitoring.js';
 import { SyncFunction } from './sync-function.js';
@@ -34,6 +35,7 @@ export class ReplicaSyncStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly schedule: Schedule;
   readonly monitoring: SyncMonitoring;
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: ReplicaSyncStackProps) {
     super(scope, id, { description: 'Tavus replica sync: a scheduled Lambda keeping a DynamoDB copy of the replicas.', ...props });
@@ -100,6 +102,15 @@ export class ReplicaSyncStack extends Stack {
     });
 
     this.outputs();
+    this.alerts = new Alerts(this, 'Alerts', {
+      eventsTable: this.tables.events,
+      alarmTopic: this.monitoring.topic,
+      logRetention: config.logRetention,
+      email: config.alertsEmail,
+      replicasTableName: names.replicas,
+      eventsTableName: names.events,
+      dashboardName: this.monitoring.dashboard.dashboardName,
+    });
   }
 
   private table(id: string, name: string, definition: TableDefinition, extra: Partial<TablePropsV2>): TableV2 {

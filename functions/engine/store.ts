@@ -356,6 +356,7 @@ export function createTableInput(name: string, definition: TableDefinition): Cre
           })),
         }
       : {}),
+    ...(definition.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ let mailed: BuiltApp;
 beforeAll(() => {
   main = buildApp({ bundle: false });
   mailed = buildApp({ bundle: false, overrides: { alertsEmail: 'oncall@example.com', replicasTable: 'acme-replicas' } });
-});
+}, 180_000);
 
 function all(app: BuiltApp, type: string): Array<[string, Resource]> {
   return Object.entries(app.template.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === type);

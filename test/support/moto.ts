@@ -36,7 +36,7 @@ export async function startMoto(env: Record<string, string> = {}): Promise<MotoS
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  for (const started = Date.now(); Date.now() - started < 30_000; ) {
+  for (const started = Date.now(); Date.now() - started < 120_000; ) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
     try {
       if ((await fetch(`${url}/moto-api/`)).ok) return { url, stop };
@@ -46,7 +46,7 @@ export async function startMoto(env: Record<string, string> = {}): Promise<MotoS
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await stop();
-  throw new Error(`moto_server did not answer on ${url} within 30 s: ${stderr}`);
+  throw new Error(`moto_server did not answer on ${url} within 120 s: ${stderr}`);
 }
 
 function freePort(): Promise<number> {

@@ -70,12 +70,12 @@ function sortAlerts(alerts: readonly Alert[]): Alert[] {
     const index = (ALERT_KINDS as readonly string[]).indexOf(kind);
     return index === -1 ? ALERT_KINDS.length : index;
   };
-  const key = (alert: Alert) => [rank(alert.kind), alert.kind, (alert.replica_name ?? '').toLowerCase(), alert.replica_id] as const;
-  return [...alerts].sort((a, b) => {
-    const [x, y] = [key(a), key(b)];
+  const keyed = alerts.map((alert) => ({ alert, key: [rank(alert.kind), alert.kind, clip(alert.replica_name ?? '', NAME_MAX_CHARS).toLowerCase(), alert.replica_id] as const }));
+  keyed.sort(({ key: x }, { key: y }) => {
     for (let i = 0; i < x.length; i++) if (x[i]! !== y[i]!) return x[i]! < y[i]! ? -1 : 1;
     return 0;
   });
+  return keyed.map(({ alert }) => alert);
 }
 
 /** Kind -> how many replicas, in the sorted order. */

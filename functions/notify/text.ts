@@ -49,8 +49,10 @@ export function oneLine(text: string): string {
 
 /** At most `max` characters (code points, never half a pair), with an ellipsis when cut. */
 export function clip(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+  if (text.length <= max) return text;
+  // Enough code units for `max` code points, without splitting a whole long text.
+  const chars = Array.from(text.slice(0, max * 2));
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** Printable ASCII only, at most 100 characters: what SNS accepts as a subject. */

@@ -44,6 +44,8 @@ export const CONTEXT_DEFAULTS = {
   ...SYNC_CONTEXT_DEFAULTS,
   /** Where alarm notifications are mailed; empty: subscribe to the topic yourself. */
   alarmEmail: '',
+  /** Where alerts naming each replica that needs a person are mailed; empty: subscribe to AlertsTopic yourself. */
+  alertsEmail: '',
   /** A complete secret ARN to read the key from instead of creating a secret. */
   existingSecretArn: '',
   logRetentionDays: 90,
@@ -68,6 +70,7 @@ export interface DeployConfig {
   schedule: ScheduleConfig;
   staleAfterMs: number;
   alarmEmail?: string;
+  alertsEmail?: string;
   existingSecretArn?: string;
   logRetention: RetentionDays;
   reserveConcurrency: boolean;
@@ -100,10 +103,15 @@ export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
 
   const schedule = parseSchedule(text('schedule'), text('scheduleTimeZone'), describe);
   const staleAfterMs = parseStaleAfter(text('staleAfter'), schedule, describe('staleAfter'));
-  const alarmEmail = text('alarmEmail') || undefined;
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
-    throw new InputError(`${describe('alarmEmail')} must be an e-mail address like ops@example.com (or empty for none), not "${alarmEmail}".`);
-  }
+  const email = (key: 'alarmEmail' | 'alertsEmail'): string | undefined => {
+    const address = text(key) || undefined;
+    if (address !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+      throw new InputError(`${describe(key)} must be an e-mail address like ops@example.com (or empty for none), not "${address}".`);
+    }
+    return address;
+  };
+  const alarmEmail = email('alarmEmail');
+  const alertsEmail = email('alertsEmail');
   const existingSecretArn = text('existingSecretArn') || undefined;
   if (existingSecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(existingSecretArn)) {
     throw new InputError(
@@ -116,6 +124,7 @@ export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
     schedule,
     staleAfterMs,
     alarmEmail,
+    alertsEmail,
     existingSecretArn,
     logRetention: parseRetention(text('logRetentionDays'), describe('logRetentionDays')),
     reserveConcurrency: parseBoolean(text('reserveConcurrency'), describe('reserveConcurrency')),

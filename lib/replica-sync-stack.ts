@@ -13,6 +13,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { putSecretValueCommand } from '../functions/engine/api-key-secret.js';
 import type { TableRole } from '../functions/engine/dynamodb-actions.js';
+import { Alerts } from './alerts.js';
 import type { DeployConfig } from './deploy-config.js';
 import { SyncMonitoring } from './monitoring.js';
 import { SyncFunction } from './sync-function.js';
@@ -32,6 +33,7 @@ export class ReplicaSyncStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly schedule: Schedule;
   readonly monitoring: SyncMonitoring;
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: ReplicaSyncStackProps) {
     super(scope, id, { description: 'Tavus replica sync: a scheduled Lambda keeping a DynamoDB copy of the replicas.', ...props });
@@ -57,6 +59,15 @@ export class ReplicaSyncStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       staleAfter: Duration.millis(config.staleAfterMs),
       alarmEmail: config.alarmEmail,
+    });
+    this.alerts = new Alerts(this, 'Alerts', {
+      eventsTable: this.tables.events,
+      alarmTopic: this.monitoring.topic,
+      logRetention: config.logRetention,
+      email: config.alertsEmail,
+      replicasTableName: config.settings.tables.replicas,
+      eventsTableName: config.settings.tables.events,
+      dashboardName: this.monitoring.dashboard.dashboardName,
     });
     this.outputs();
   }

@@ -2,10 +2,10 @@
  * Turns the plain table definitions of functions/engine/tables.ts into TableV2 props: the keys,
  * indexes and TTL `cdk deploy` creates are the ones `--create-tables` creates on a laptop.
  */
-import { AttributeType, type Attribute, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, StreamViewType, type Attribute, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { KeyAttribute, TableDefinition } from '../functions/engine/tables.js';
 
-export type TableShape = Pick<TablePropsV2, 'tableName' | 'partitionKey' | 'sortKey' | 'globalSecondaryIndexes' | 'timeToLiveAttribute'>;
+export type TableShape = Pick<TablePropsV2, 'tableName' | 'partitionKey' | 'sortKey' | 'globalSecondaryIndexes' | 'timeToLiveAttribute' | 'dynamoStream'>;
 
 export function tableShape(name: string, definition: TableDefinition): TableShape {
   return {
@@ -19,6 +19,7 @@ export function tableShape(name: string, definition: TableDefinition): TableShap
       ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
     })),
     ...(definition.timeToLiveAttribute ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
+    ...(definition.stream ? { dynamoStream: StreamViewType[definition.stream] } : {}),
   };
 }
 

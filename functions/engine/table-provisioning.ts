@@ -43,6 +43,7 @@ export function createTableInput(name: string, definition: TableDefinition): Cre
           })),
         }
       : {}),
+    ...(definition.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } } : {}),
   };
 }
 

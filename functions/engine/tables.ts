@@ -23,6 +23,8 @@ export interface TableDefinition {
   globalSecondaryIndexes: IndexDefinition[];
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it. */
   timeToLiveAttribute?: string;
+  /** A DynamoDB stream of each written item's new image, read by the alerts notifier. */
+  stream?: 'NEW_IMAGE';
 }
 
 /** GSI on `status` + `created_at`: "replicas in error created this week" is one Query. */
@@ -63,6 +65,8 @@ export const REPLICA_EVENTS_TABLE: TableDefinition = {
   sortKey: { name: 'event_key', type: 'S' },
   globalSecondaryIndexes: [],
   timeToLiveAttribute: 'expires_at',
+  // The outbox of alerts: the notifier consumes new alert events from this stream.
+  stream: 'NEW_IMAGE',
 };
 
 export const DEFAULT_TABLE_NAMES = {

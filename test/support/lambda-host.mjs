@@ -3,11 +3,12 @@
 // transforms), then calls the handler once per event in one "container", the way warm
 // invocations reuse module state. Results go to HOST_RESULT_FILE; logs stay on stdout/stderr.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const [bundleFile] = process.argv.slice(2);
-const events = JSON.parse(process.env.HOST_EVENTS ?? '[{}]');
+// HOST_EVENTS_FILE for batches too large for an environment variable (128 KB).
+const events = JSON.parse(process.env.HOST_EVENTS_FILE ? readFileSync(process.env.HOST_EVENTS_FILE, 'utf8') : (process.env.HOST_EVENTS ?? '[{}]'));
 const timeoutMs = Number(process.env.HOST_TIMEOUT_MS ?? 900000);
 
 const { handler } = await import(pathToFileURL(bundleFile).href);

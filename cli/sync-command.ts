@@ -1,3 +1,4 @@
+import { API_RESOURCE_SHAPES } from '../functions/engine/api-resource.js';
 import { apiKeyFromEnv } from '../functions/engine/settings.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
@@ -10,7 +11,7 @@ import { endProgress, formatSummary, progressReporter, stderrLog } from './outpu
 export const SYNC_HELP = [
   'Usage: npm run sync -- [flags]',
   '',
-  'Runs one sync: walks every page of GET /v2/replicas and brings the replicas table up to date.',
+  'Runs one sync: walks every page of GET /v2/replicas (or /v2/faces) and brings the replicas table up to date.',
   'The API key comes from TAVUS_API_KEY only. A flag overrides its environment variable.',
   '',
   ...syncHelpRows().map(
@@ -42,7 +43,7 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
   );
   try {
     if (dynamo.createdTables.length > 0) log.info(`Created tables: ${dynamo.createdTables.join(', ')}.`);
-    log.info(`Syncing ${settings.apiUrl}/v2/replicas into ${settings.tables.replicas} on ${dynamo.description}.`);
+    log.info(`Syncing ${settings.apiUrl}${API_RESOURCE_SHAPES[settings.apiResource].listPath} into ${settings.tables.replicas} on ${dynamo.description}.`);
     const summary = await runSync(
       settings,
       {

@@ -14,11 +14,13 @@ import { inputErrorFrom } from './support/input-error.js';
 
 const FLAGS: Record<keyof RawSettings, string> = {
   apiUrl: '--api-url',
+  apiResource: '--api-resource',
   table: '--table',
   runsTable: '--runs-table',
   eventsTable: '--events-table',
   replicaType: '--replica-type',
   stuckAfter: '--stuck-after',
+  finetuneStuckAfter: '--finetune-stuck-after',
   maxDeleteFraction: '--max-delete-fraction',
   runRecordTtlDays: '--run-record-ttl-days',
   eventTtlDays: '--event-ttl-days',
@@ -38,12 +40,21 @@ describe('defaults', () => {
   it('match the contract when nothing is set', () => {
     expect(parseSettings({})).toEqual({
       apiUrl: 'https://tavusapi.com',
+      apiResource: 'replicas',
       tables: { replicas: 'tavus-replicas', runs: 'tavus-replica-sync-runs', events: 'tavus-replica-events' },
       stuckAfterMs: 6 * 3_600_000,
+      finetuneStuckAfterMs: 12 * 3_600_000,
       maxDeleteFraction: 0.5,
       runRecordTtlDays: 90,
       maxConcurrency: 4,
     });
+  });
+
+  it('walk /v2/replicas unless faces is named, and read the fine-tune stuck-after', () => {
+    expect(parseSettings({ apiResource: 'faces', finetuneStuckAfter: '2h' })).toMatchObject({ apiResource: 'faces', finetuneStuckAfterMs: 2 * 3_600_000 });
+    const error = settingsError(() => parseSettings({ apiResource: 'Faces' }));
+    expect(error.message).toBe('TAVUS_API_RESOURCE must be replicas or faces (leave it out for replicas), not "Faces".');
+    expect(error.setting).toBe('apiResource');
   });
 
   it('sync both replica types unless one is named', () => {

@@ -8,14 +8,19 @@
 import { InputError, type SettingTerms } from './errors.js';
 import { DEFAULT_TABLE_NAMES, type TableNames } from './tables.js';
 import type { ReplicaType } from './replica.js';
+import { parseApiResource, type ApiResource } from './api-resource.js';
 
 /** Everything a sync run is configured with, from flags (CLI) or the environment (both). */
 export interface SyncSettings {
   apiUrl: string;
+  /** Which list endpoint to walk: `/v2/replicas` (legacy) or `/v2/faces`; one table either way. */
+  apiResource: ApiResource;
   tables: TableNames;
   /** Sync only this type; deletion detection is scoped to it. Undefined: both types. */
   replicaType?: ReplicaType;
   stuckAfterMs: number;
+  /** A fine-tune (Phoenix-4.5's second phase) this long without a change of `finetune_status` is stuck. */
+  finetuneStuckAfterMs: number;
   maxDeleteFraction: number;
   /** Days a run record is kept before DynamoDB's TTL removes it. */
   runRecordTtlDays: number;
@@ -108,6 +113,15 @@ export function parseReplicaType(text: string, source: string, setting?: string)
   return text;
 }
 
+/** `replicas` or `faces`, its InputError carrying the setting as every parser's does. */
+function parseApiResourceSetting(text: string, source: string, setting?: string): ApiResource {
+  try {
+    return parseApiResource(text, source);
+  } catch (error) {
+    throw inputError((error as Error).message, setting, { cause: error });
+  }
+}
+
 /** Any http(s) URL, without its trailing slash (a DynamoDB endpoint, say). */
 export function parseUrl(text: string, source: string, setting?: string): string {
   let url: URL | undefined;
@@ -167,6 +181,15 @@ export const SETTINGS = {
     help: 'API base URL; plain http:// only to this machine (localhost)',
     parse: parseApiUrl,
   },
+  apiResource: {
+    field: 'apiResource',
+    variable: 'TAVUS_API_RESOURCE',
+    flag: { name: 'api-resource', value: 'replicas|faces' },
+    context: 'apiResource',
+    default: 'replicas',
+    help: 'the list endpoint: /v2/replicas (legacy name) or /v2/faces; the same replicas, one table either way',
+    parse: (text, source, setting) => parseApiResourceSetting(text, source, setting),
+  },
   table: {
     field: 'tables.replicas',
     variable: 'REPLICAS_TABLE',
@@ -210,6 +233,15 @@ export const SETTINGS = {
     context: 'stuckAfter',
     default: '6h',
     help: 'a training this long without progress is stuck: 90s, 30m, 6h, 1d',
+    parse: parseDuration,
+  },
+  finetuneStuckAfter: {
+    field: 'finetuneStuckAfterMs',
+    variable: 'FINETUNE_STUCK_AFTER',
+    flag: { name: 'finetune-stuck-after', value: 'DURATION' },
+    context: 'finetuneStuckAfter',
+    default: '12h',
+    help: 'a Phoenix-4.5 fine-tune this long without a change of finetune_status is stuck: 90s, 30m, 12h, 1d',
     parse: parseDuration,
   },
   maxDeleteFraction: {

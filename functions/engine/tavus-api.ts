@@ -3,6 +3,7 @@ import pRetry from 'p-retry';
 // zod/mini with named imports keeps the Lambda bundle small (figures in docs/performance.md).
 import { array, config, int, looseObject, minLength, nonnegative, string, trim } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { API_RESOURCE_SHAPES, type ApiResource, type ApiResourceShape } from './api-resource.js';
 import { TavusApiError, type SettingTerms } from './errors.js';
 import type { PageRequest, PageSource, ReplicaPage } from './page-source.js';
 import type { ApiRow, ReplicaType } from './replica.js';
@@ -11,6 +12,8 @@ import { ENVIRONMENT_TERMS } from './settings.js';
 export interface TavusApiOptions {
   baseUrl: string;
   apiKey: string;
+  /** Which list endpoint: `/v2/replicas` (default) or `/v2/faces`; rows come back under the replica names. */
+  apiResource?: ApiResource;
   /** Rows asked for per page; the API may honour less, so callers walk by what comes back. */
   pageSize?: number;
   /** Abort one HTTP attempt after this long; the attempt is then retried. */
@@ -33,19 +36,24 @@ export type ApiTuning = Partial<Pick<TavusApiOptions, 'requestTimeoutMs' | 'retr
 const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 config(en());
+/** The page as it comes: rows are checked once they are under the canonical names. */
 const pageSchema = looseObject({
-  data: array(looseObject({ replica_id: string().check(trim(), minLength(1)) })),
+  data: array(looseObject({})),
   total_count: int().check(nonnegative()),
 });
+const replicaIdSchema = string().check(trim(), minLength(1));
 
 /**
- * The Tavus List Replicas endpoint as a `PageSource`, with retry, timeouts and validation.
+ * The Tavus list endpoint (`/v2/replicas`, or `/v2/faces` under its new name) as a `PageSource`,
+ * with retry, timeouts and validation; rows come out under the replica names either way.
  * @param options the base URL and key; the rest tunes paging and retry (defaults suit production)
  */
 export class TavusApi implements PageSource {
   /** HTTP attempts repeated so far, over every request of this instance. */
   retries = 0;
   private readonly options: Required<TavusApiOptions>;
+  /** The endpoint's path, parameter names and row shape. */
+  private readonly shape: ApiResourceShape;
 
   constructor(options: TavusApiOptions) {
     // Guards in p-retry's manner: a zero page size would make `lookup` loop forever.
@@ -59,9 +67,16 @@ export class TavusApi implements PageSource {
       maxDelayMs: 20_000,
       maxRetryAfterMs: 60_000,
       terms: ENVIRONMENT_TERMS,
+      apiResource: 'replicas',
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
+    this.shape = API_RESOURCE_SHAPES[this.options.apiResource];
+  }
+
+  /** The list endpoint's URL, as a person would look for it (the CLI's "Syncing ..." line names it). */
+  get listUrl(): string {
+    return `${this.options.baseUrl}${this.shape.listPath}`;
   }
 
   /** One page of the list; `page` starts at 1. */
@@ -71,12 +86,12 @@ export class TavusApi implements PageSource {
       limit: String(this.options.pageSize),
       page: String(page),
     };
-    if (replicaType) query.replica_type = replicaType;
+    if (replicaType) query[this.shape.typeParameter] = replicaType;
     return this.request(query, `page ${page}`, request);
   }
 
   /**
-   * The replicas among `ids` that still exist: a `replica_ids=` lookup per `pageSize` ids, each
+   * The replicas among `ids` that still exist: a `replica_ids=` (`face_ids=`) lookup per `pageSize` ids, each
    * answer walked by what comes back (the API may cap `limit`), so a missing replica is confirmed
    * gone by id, and an answer that does not add up fails rather than confirms.
    */
@@ -89,7 +104,7 @@ export class TavusApi implements PageSource {
       let totalCount = 0;
       for (let page = 1; ; page += 1) {
         const answer = await this.request(
-          { verbose: 'true', limit: String(this.options.pageSize), page: String(page), replica_ids: chunk.join(',') },
+          { verbose: 'true', limit: String(this.options.pageSize), page: String(page), [this.shape.idsParameter]: chunk.join(',') },
           what,
           request,
         );
@@ -112,7 +127,7 @@ export class TavusApi implements PageSource {
   }
 
   private async request(query: Record<string, string>, what: string, request: PageRequest): Promise<ReplicaPage> {
-    const url = `${this.options.baseUrl}/v2/replicas?${new URLSearchParams(query)}`;
+    const url = `${this.listUrl}?${new URLSearchParams(query)}`;
     const { deadline, onRetry } = request;
     let attempts = 0;
     return pRetry(
@@ -147,7 +162,7 @@ export class TavusApi implements PageSource {
     ).catch((error: unknown) => {
       if (error instanceof RetryableFailure) {
         throw new TavusApiError(
-          `${capitalize(what)} of ${this.options.baseUrl}/v2/replicas kept failing after ${attempts} attempts (last: ${error.reason}); the run stopped without marking anything deleted. Check the Tavus status page and run again.`,
+          `${capitalize(what)} of ${this.listUrl} kept failing after ${attempts} attempts (last: ${error.reason}); the run stopped without marking anything deleted. Check the Tavus status page and run again.`,
           error.status,
           { cause: error },
         );
@@ -196,13 +211,29 @@ export class TavusApi implements PageSource {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? issue.path.join('.') : 'the body';
-      throw new TavusApiError(
-        `The API answered ${what} with data this sync cannot trust (${where}: ${issue?.message ?? 'unexpected shape'}); nothing was written. Check ${this.options.terms.name('apiUrl')} points at the Tavus API.`,
-        undefined,
-        { cause: parsed.error },
-      );
+      throw this.untrusted(what, `${where}: ${issue?.message ?? 'unexpected shape'}`, parsed.error);
     }
-    return { rows: parsed.data.data as ApiRow[], totalCount: parsed.data.total_count };
+    const rows = parsed.data.data.map((raw, index) => this.canonicalRow(raw, `data.${index}`, what));
+    return { rows, totalCount: parsed.data.total_count };
+  }
+
+  /** One row under the canonical names with a usable `replica_id`, or the page fails with why. */
+  private canonicalRow(raw: Record<string, unknown>, where: string, what: string): ApiRow {
+    const canonical = this.shape.canonicalRow(raw);
+    if (canonical.reason !== undefined) throw this.untrusted(what, `${where}: ${canonical.reason}`);
+    const id = replicaIdSchema.safeParse(canonical.row.replica_id);
+    if (!id.success) {
+      throw this.untrusted(what, `${where}.${this.shape.idField}: ${id.error.issues[0]?.message ?? 'not a replica id'}`, id.error);
+    }
+    return { ...canonical.row, replica_id: id.data } as ApiRow;
+  }
+
+  private untrusted(what: string, detail: string, cause?: unknown): TavusApiError {
+    return new TavusApiError(
+      `The API answered ${what} with data this sync cannot trust (${detail}); nothing was written. Check ${this.options.terms.name('apiUrl')} points at the Tavus API.`,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   private fatalStatus(status: number, text: string, what: string): TavusApiError {

@@ -26,7 +26,7 @@ export function productionParts({ client, settings, apiKey, terms = ENVIRONMENT_
   'source' | 'store' | 'ledger' | 'terms'
 > & { source: TavusApi; store: DynamoReplicaStore; ledger: DynamoRunLedger } {
   return {
-    source: new TavusApi({ baseUrl: settings.apiUrl, apiKey, terms, ...tuning }),
+    source: new TavusApi({ baseUrl: settings.apiUrl, apiResource: settings.apiResource, apiKey, terms, ...tuning }),
     store: new DynamoReplicaStore(client, settings.tables),
     ledger: new DynamoRunLedger(client, settings.tables),
     terms,

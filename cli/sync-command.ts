@@ -15,7 +15,7 @@ export const SYNC_HELP = [
   'The API key comes from TAVUS_API_KEY only. A flag overrides its environment variable.',
   '',
   ...syncHelpRows().map(
-    (row) => `  ${(row.flag ?? '').padEnd(28)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
+    (row) => `  ${(row.flag ?? '').padEnd(34)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
   ),
   '',
   'Exit status: 0 succeeded or skipped, 1 failed, 2 bad input.',

@@ -61,6 +61,7 @@ function plan(seen: ApiRow[], before: StoredReplica[], overrides: Partial<PlanCo
     stored: new Map(before.map((r) => [r.replica_id, r])),
     now: T0,
     stuckAfterMs: 6 * HOUR,
+    finetuneStuckAfterMs: 12 * HOUR,
     maxDeleteFraction: 0.5,
     runId: 'run-1',
     ...context,
@@ -73,13 +74,31 @@ function plan(seen: ApiRow[], before: StoredReplica[], overrides: Partial<PlanCo
 const alerts = (writes: ReplicaWrite[]) => writes.flatMap((w) => w.events.filter((e) => e.alert_kind !== undefined));
 
 describe('alertKindOf', () => {
-  const statuses = [null, 'started', 'completed', 'error', 'training', 'ready', 'live', 'deleted', '2025-01-01T00:00:00.000Z'];
-  it('alerts exactly on stuck, a status turned error, and a replica first seen in error', () => {
+  const statuses = [null, 'started', 'completed', 'error', 'errored', 'failed', 'queued', 'training', 'ready', 'live', 'deleted', '2025-01-01T00:00:00.000Z'];
+  const failedFinetunes = new Set(['error', 'errored', 'failed']);
+  it('alerts exactly on stuck, a status turned error, a fine-tune turned failed, and a replica first seen in error', () => {
     for (const type of EVENT_TYPES) {
       for (const to of statuses) {
-        const expected = type === 'stuck' ? 'stuck' : (type === 'status_changed' || type === 'created') && to === 'error' ? 'error' : undefined;
+        const expected =
+          type === 'stuck'
+            ? 'stuck'
+            : (type === 'status_changed' || type === 'created') && to === 'error'
+              ? 'error'
+              : type === 'finetune_changed' && to !== null && failedFinetunes.has(to)
+                ? 'finetune_failed'
+                : undefined;
         expect(alertKindOf({ type, to }), `${type} -> ${String(to)}`).toBe(expected);
       }
+    }
+  });
+
+  it('alerts on a replica first seen with a failed fine-tune, unless its status is error (one alert per event)', () => {
+    for (const finetune of statuses) {
+      const failed = finetune !== null && failedFinetunes.has(finetune);
+      expect(alertKindOf({ type: 'created', to: 'completed' }, { finetune_status: finetune }), String(finetune)).toBe(failed ? 'finetune_failed' : undefined);
+      expect(alertKindOf({ type: 'created', to: 'error' }, { finetune_status: finetune })).toBe('error');
+      // Only first sight reads the row: a later change of the fine-tune has its own event.
+      expect(alertKindOf({ type: 'status_changed', to: 'completed' }, { finetune_status: finetune })).toBeUndefined();
     }
   });
 });

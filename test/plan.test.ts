@@ -51,6 +51,7 @@ function plan(seen: ApiRow[], stored: Map<string, StoredReplica>, overrides: Par
     stored,
     now: T0,
     stuckAfterMs: 6 * HOUR,
+    finetuneStuckAfterMs: 12 * HOUR,
     maxDeleteFraction: 0.5,
     runId: 'run-1',
     ...overrides,
@@ -83,7 +84,7 @@ function applied(stored: Map<string, StoredReplica>, writes: ReplicaWrite[]): Ma
       next.set(write.replicaId, projected as unknown as StoredReplica);
     } else {
       const before = next.get(write.replicaId)!;
-      const { stuck_since: _dropped, ...rest } = before;
+      const { stuck_since: _dropped, stuck_reason: _reason, ...rest } = before;
       next.set(write.replicaId, { ...rest, deleted_at: write.deletedAt, last_changed_at: write.deletedAt, version: write.version });
     }
   }
@@ -409,9 +410,118 @@ describe('settled replicas (rows the walk may drop as they arrive)', () => {
   it('count as unchanged, and in error when their stored status is error, exactly as planning their rows counts them', () => {
     const counts = planSettled(['done', 'failed'], stored);
     expect(counts).toMatchObject({ unchanged: 2, inError: 1, created: 0, updated: 0, stuck: 0, newlyInError: 0 });
-    const context = { stored, now: at(1), stuckAfterMs: 6 * HOUR, maxDeleteFraction: 0.5, runId: 'run-1' };
+    const context = { stored, now: at(1), stuckAfterMs: 6 * HOUR, finetuneStuckAfterMs: 12 * HOUR, maxDeleteFraction: 0.5, runId: 'run-1' };
     const planned = planUpserts([row('done'), row('failed', { status: 'error' })], context);
     expect(planned.writes).toEqual([]);
     expect(planned.counts).toEqual(counts);
+  });
+});
+
+describe('the fine-tune phase (Phoenix-4.5)', () => {
+  const tuning = (finetune: string | null, overrides: Record<string, unknown> = {}) =>
+    row('f', { model_name: 'phoenix-4.5', finetune_status: finetune, ...overrides });
+  const context = { finetuneStuckAfterMs: 12 * HOUR };
+  /** The table after a first sync of `f` with `finetune`, then `steps` runs, each [finetune, hours]. */
+  const after = (finetune: string | null, ...steps: Array<[string | null, number]>) => {
+    let stored = synced([tuning(finetune)]);
+    for (const [value, hours] of steps) stored = applied(stored, plan([tuning(value)], stored, { ...context, now: at(hours) }).writes);
+    return stored;
+  };
+
+  it('stores finetune_status as it comes, with finetune_status_changed_at at first sight and at a change', () => {
+    expect(putFor(plan([tuning('queued')], new Map()), 'f').item).toMatchObject({ finetune_status: 'queued', finetune_status_changed_at: T0.toISOString() });
+    const p = plan([tuning('training')], after('queued'), { ...context, now: at(1) });
+    expect(putFor(p, 'f').item).toMatchObject({ finetune_status: 'training', finetune_status_changed_at: at(1).toISOString() });
+    expect(eventsOf(p)).toEqual([{ id: 'f', type: 'finetune_changed', from: 'queued', to: 'training' }]);
+    expect(p.counts).toMatchObject({ updated: 1, stuck: 0, finetuneFailed: 0, inError: 0 });
+  });
+
+  it('is stuck, reason finetune, once in progress and unchanged for the fine-tune stuck-after duration', () => {
+    const stored = after('training');
+    expect(plan([tuning('training')], stored, { ...context, now: new Date(at(12).getTime() - 1) }).writes).toEqual([]);
+    const p = plan([tuning('training')], stored, { ...context, now: at(12) });
+    expect(putFor(p, 'f').item).toMatchObject({ stuck_since: T0.toISOString(), stuck_reason: 'finetune' });
+    expect(eventsOf(p)).toEqual([{ id: 'f', type: 'stuck', from: null, to: T0.toISOString() }]);
+    expect(p.counts).toMatchObject({ stuck: 1, unchanged: 1 });
+  });
+
+  it('is never stuck without a fine-tune in progress, whatever the clock says', () => {
+    for (const value of [null, 'completed', 'errored', 'error', 'failed']) {
+      const p = plan([tuning(value)], after(value), { ...context, now: at(1000) });
+      expect(p.writes, String(value)).toEqual([]);
+      expect(p.counts.stuck).toBe(0);
+    }
+  });
+
+  it('is unstuck, with finetune_changed, when the fine-tune moves; then failed counts and alerts, and is not in error', () => {
+    const stuck = after('training', ['training', 13]);
+    const moved = plan([tuning('finishing')], stuck, { ...context, now: at(14) });
+    expect(putFor(moved, 'f').item).not.toHaveProperty('stuck_since');
+    expect(putFor(moved, 'f').item).not.toHaveProperty('stuck_reason');
+    expect(eventsOf(moved)).toEqual([
+      { id: 'f', type: 'finetune_changed', from: 'training', to: 'finishing' },
+      { id: 'f', type: 'unstuck', from: T0.toISOString(), to: null },
+    ]);
+    const failed = plan([tuning('errored')], applied(stuck, moved.writes), { ...context, now: at(15) });
+    expect(eventsOf(failed)).toEqual([{ id: 'f', type: 'finetune_changed', from: 'finishing', to: 'errored' }]);
+    expect(putFor(failed, 'f').events[0]).toMatchObject({ alert_kind: 'finetune_failed', since: at(15).toISOString(), finetune_status: 'errored' });
+    expect(failed.counts).toMatchObject({ finetuneFailed: 1, inError: 0, newlyInError: 0, stuck: 0 });
+  });
+
+  it('counts a failed fine-tune whether the row is planned, settled, unseen or held back by the breaker', () => {
+    const rows = ['a', 'b', 'c', 'd', 'e', 'g'].map((id) => row(id, { finetune_status: 'failed' }));
+    const stored = synced(rows);
+    expect(isSettled(rows[0]!, stored.get('a'))).toBe(true);
+    expect(planSettled(['a'], stored).finetuneFailed).toBe(1);
+    expect(plan(rows, stored).counts.finetuneFailed).toBe(6);
+    expect(plan(rows.slice(0, 2), stored).counts.finetuneFailed).toBe(6);
+    const held = plan(rows.slice(0, 1), stored, { confirmedGone: new Set(['b', 'c', 'd', 'e', 'g']) });
+    expect(held.breaker).toBeDefined();
+    expect(held.counts.finetuneFailed).toBe(6);
+    const deleted = plan(rows.slice(0, 4), stored, { confirmedGone: new Set(['e', 'g']) });
+    expect(deleted.counts).toMatchObject({ deleted: 2, finetuneFailed: 4 });
+  });
+
+  it('alerts finetune_failed on first sight with a failed fine-tune, and error wins over it', () => {
+    const p = plan([tuning('errored'), row('x', { status: 'error', finetune_status: 'failed' })], new Map());
+    expect(putFor(p, 'f').events[0]).toMatchObject({ type: 'created', alert_kind: 'finetune_failed', since: T0.toISOString() });
+    expect(putFor(p, 'x').events[0]).toMatchObject({ type: 'created', alert_kind: 'error' });
+    expect(p.counts).toMatchObject({ finetuneFailed: 2, inError: 1 });
+  });
+
+  it('keeps a row whose fine-tune is in progress out of the settled ones: it can become stuck', () => {
+    const stored = after('training');
+    expect(isSettled(tuning('training'), stored.get('f'))).toBe(false);
+    expect(isSettled(tuning('completed'), after('completed').get('f'))).toBe(true);
+  });
+
+  it('says in the history when the reason or the start of a stall changes, training winning over the fine-tune', () => {
+    const both = tuning('training', { status: 'started', training_progress: '10/100' });
+    let stored = synced([tuning('training')]);
+    stored = applied(stored, plan([tuning('training')], stored, { ...context, now: at(12) }).writes);
+    expect(stored.get('f')).toMatchObject({ stuck_reason: 'finetune', stuck_since: T0.toISOString() });
+    // The replica goes back to training: the fine-tune stall goes on until training has stalled too.
+    const p = plan([both], stored, { ...context, now: at(13) });
+    expect(putFor(p, 'f').item).toMatchObject({ stuck_reason: 'finetune', stuck_since: T0.toISOString() });
+    expect(eventsOf(p).filter((e) => e.type === 'stuck' || e.type === 'unstuck')).toEqual([]);
+    const later = plan([both], applied(stored, p.writes), { ...context, now: at(19) });
+    expect(putFor(later, 'f').item).toMatchObject({ stuck_reason: 'training', stuck_since: at(13).toISOString() });
+    expect(eventsOf(later)).toEqual([
+      { id: 'f', type: 'unstuck', from: T0.toISOString(), to: null },
+      { id: 'f', type: 'stuck', from: null, to: at(13).toISOString() },
+    ]);
+  });
+
+  it('reads a stuck item stored before reasons were kept as stuck in training, and rewrites nothing it need not', () => {
+    const legacy = synced([row('t', { status: 'started', training_progress: '10/100' })]);
+    const stuck = applied(legacy, plan([row('t', { status: 'started', training_progress: '10/100' })], legacy, { now: at(7) }).writes);
+    const { stuck_reason: _reason, ...old } = stuck.get('t')!;
+    const p = plan([row('t', { status: 'started', training_progress: '10/100' })], new Map([['t', old as StoredReplica]]), { ...context, now: at(8) });
+    expect(p.writes).toEqual([]);
+    // A fine-tune in progress on an item stored before the sync kept its time: from now it is watched.
+    const { finetune_status_changed_at: _at, ...untimed } = after('training').get('f')!;
+    const adopted = plan([tuning('training')], new Map([['f', untimed as StoredReplica]]), { ...context, now: at(30) });
+    expect(putFor(adopted, 'f').item).toMatchObject({ finetune_status_changed_at: at(30).toISOString() });
+    expect(putFor(adopted, 'f').item).not.toHaveProperty('stuck_since');
   });
 });

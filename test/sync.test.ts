@@ -486,7 +486,7 @@ describe('failures', () => {
     const bystander = idAt(h, 2);
     const changed = new Set([id, bystander]);
     const seen = new Map(h.sim.replicas.map((r) => [r.replica_id, changed.has(r.replica_id) ? { ...r, status: 'error' } : r]));
-    const plan = planUpserts(seen.values(), { stored, now: at(HOUR), stuckAfterMs: 6 * HOUR, maxDeleteFraction: 0.5, runId: 'stale-run' });
+    const plan = planUpserts(seen.values(), { stored, now: at(HOUR), stuckAfterMs: 6 * HOUR, finetuneStuckAfterMs: 12 * HOUR, maxDeleteFraction: 0.5, runId: 'stale-run' });
     expect(plan.writes.map((w) => w.replicaId)).toEqual([bystander, id]);
     const eventsBefore = await h.scan('events');
 

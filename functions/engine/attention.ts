@@ -4,11 +4,13 @@
  * actually wrote with `attentionOf`, and a notifier reading the events table's stream sees the same
  * fields on the stored item. One rule, three readers.
  */
+import { finetuneClass } from './finetune.js';
 import type { ReplicaEvent, ReplicaWrite } from './plan.js';
 
 /**
- * `stuck`: training stopped moving. `error`: the status turned `error`, or the replica was first seen
- * in error. `finetune_failed`: reserved for the fine-tune events a later change adds.
+ * `stuck`: training (or a Phoenix-4.5 fine-tune) stopped moving. `error`: the status turned `error`,
+ * or the replica was first seen in error. `finetune_failed`: the fine-tune turned failed, or the
+ * replica was first seen with a failed fine-tune (its preview still works: not an error).
  */
 export const ALERT_KINDS = ['error', 'finetune_failed', 'stuck'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -33,10 +35,16 @@ export interface AttentionEntry {
   error_message: string | null;
 }
 
-/** The alert kind of an event, or undefined for an event no one needs to hear about. */
-export function alertKindOf(event: Pick<ReplicaEvent, 'type' | 'to'>): AlertKind | undefined {
+/**
+ * The alert kind of an event, or undefined for an event no one needs to hear about. `row` is the
+ * API row of the change: a `created` event names only the status, so a first sight with a failed
+ * fine-tune is read from the row (an error status wins: one alert per event).
+ */
+export function alertKindOf(event: Pick<ReplicaEvent, 'type' | 'to'>, row: Record<string, unknown> = {}): AlertKind | undefined {
   if (event.type === 'stuck') return 'stuck';
   if ((event.type === 'status_changed' || event.type === 'created') && event.to === 'error') return 'error';
+  if (event.type === 'finetune_changed' && finetuneClass(event.to) === 'failed') return 'finetune_failed';
+  if (event.type === 'created' && finetuneClass(row.finetune_status) === 'failed') return 'finetune_failed';
   return undefined;
 }
 
@@ -45,14 +53,14 @@ export function alertKindOf(event: Pick<ReplicaEvent, 'type' | 'to'>): AlertKind
  * API row of this change); any other event comes back unchanged.
  */
 export function withAlert(event: ReplicaEvent, row: Record<string, unknown>): ReplicaEvent {
-  const kind = alertKindOf(event);
+  const kind = alertKindOf(event, row);
   if (kind === undefined) return event;
   const snapshot: Partial<Record<SnapshotField, string>> = {};
   for (const field of ALERT_SNAPSHOT_FIELDS) {
     const value = row[field];
     if (typeof value === 'string') snapshot[field] = value;
   }
-  // A stuck event's `to` is the stuck_since value; an error is dated by the run that saw it.
+  // A stuck event's `to` is the stuck_since value; an error or failed fine-tune is dated by the run that saw it.
   const since = kind === 'stuck' && event.to !== null ? event.to : event.at;
   return { ...event, ...snapshot, alert_kind: kind, since };
 }

@@ -136,7 +136,7 @@ export class DynamoReplicaStore implements ReplicaStore {
             Update: {
               TableName: table,
               Key: { replica_id: write.replicaId },
-              UpdateExpression: 'SET deleted_at = :at, last_changed_at = :at, version = :version REMOVE stuck_since',
+              UpdateExpression: 'SET deleted_at = :at, last_changed_at = :at, version = :version REMOVE stuck_since, stuck_reason',
               ConditionExpression: 'version = :expected AND attribute_not_exists(deleted_at)',
               ExpressionAttributeValues: {
                 ':at': write.deletedAt,

@@ -45,7 +45,7 @@ export class MemoryReplicaStore implements ReplicaStore {
       return holds;
     }
     if (current?.version !== write.expectedVersion || current.deleted_at !== undefined) return false;
-    const { stuck_since: _cleared, ...rest } = current;
+    const { stuck_since: _cleared, stuck_reason: _reason, ...rest } = current;
     this.items.set(write.replicaId, { ...rest, deleted_at: write.deletedAt, last_changed_at: write.deletedAt, version: write.version });
     return true;
   }

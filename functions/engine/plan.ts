@@ -10,8 +10,10 @@ import {
   type ApiRow,
   type ReplicaType,
   type StoredReplica,
+  type StuckReason,
 } from './replica.js';
 import { withAlert, type AlertFields } from './attention.js';
+import { finetuneClass, finetuneStuckSince } from './finetune.js';
 
 export const EVENT_TYPES = [
   'created',
@@ -21,6 +23,7 @@ export const EVENT_TYPES = [
   'restored',
   'stuck',
   'unstuck',
+  'finetune_changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -72,6 +75,8 @@ export interface PlanCounts {
   inError: number;
   /** Replicas whose status became `error` in this run (new ones included). */
   newlyInError: number;
+  /** Live replicas in scope whose fine-tune failed once the plan is written (they are not in error). */
+  finetuneFailed: number;
 }
 
 export interface Plan {
@@ -88,6 +93,8 @@ export interface PlanContext {
   scope?: ReplicaType;
   now: Date;
   stuckAfterMs: number;
+  /** A fine-tune in progress this long without a change of `finetune_status` is stuck. */
+  finetuneStuckAfterMs: number;
   maxDeleteFraction: number;
   runId: string;
   eventTtlDays?: number;
@@ -109,7 +116,7 @@ export function deletionCandidates(
 }
 
 export function emptyCounts(): PlanCounts {
-  return { created: 0, updated: 0, unchanged: 0, restored: 0, deleted: 0, stuck: 0, inError: 0, newlyInError: 0 };
+  return { created: 0, updated: 0, unchanged: 0, restored: 0, deleted: 0, stuck: 0, inError: 0, newlyInError: 0, finetuneFailed: 0 };
 }
 
 export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
@@ -120,8 +127,9 @@ export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
 
 /**
  * A returned row that needs no write now or at any clock reading this run: stored, live, not
- * stuck, not training (so it cannot become stuck), and its API fields unchanged. The walk may drop
- * such rows as they arrive and keep only their ids; `planSettled` counts them.
+ * stuck, not training and no fine-tune in progress (so it cannot become stuck), and its API fields
+ * unchanged. The walk may drop such rows as they arrive and keep only their ids; `planSettled`
+ * counts them.
  */
 export function isSettled(row: ApiRow, before: StoredReplica | undefined): boolean {
   return (
@@ -129,18 +137,27 @@ export function isSettled(row: ApiRow, before: StoredReplica | undefined): boole
     before.deleted_at === undefined &&
     before.stuck_since === undefined &&
     before.status !== 'started' &&
+    finetuneClass(before.finetune_status) !== 'in_progress' &&
     before.content_hash === contentHash(apiFields(row))
   );
 }
 
-/** Counts for settled replicas, from their stored state: each is unchanged; some are in error. */
+/** Counts for settled replicas, from their stored state: each is unchanged; some in error or fine-tune failed. */
 export function planSettled(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
   const counts = emptyCounts();
   for (const id of ids) {
     counts.unchanged += 1;
-    if (stored.get(id)?.status === 'error') counts.inError += 1;
+    const replica = stored.get(id);
+    if (replica !== undefined) countFlags(counts, replica);
   }
   return counts;
+}
+
+/** A live replica the run leaves as stored (settled, unseen, held back): its flags still count. */
+function countFlags(counts: PlanCounts, replica: StoredReplica): void {
+  if (replica.stuck_since !== undefined) counts.stuck += 1;
+  if (replica.status === 'error') counts.inError += 1;
+  if (finetuneClass(replica.finetune_status) === 'failed') counts.finetuneFailed += 1;
 }
 
 /** Events of one run: same time, same run id, same expiry. */
@@ -172,7 +189,11 @@ interface Upsert {
   statusChanged: boolean;
   progressChanged: boolean;
   progressChangedAt: string;
+  finetuneStatus: unknown;
+  finetuneChanged: boolean;
+  finetuneChangedAt: string | undefined;
   stuckSince: string | undefined;
+  stuckReason: StuckReason | undefined;
 }
 
 function upsertOf(row: ApiRow, before: StoredReplica | undefined, at: string, input: PlanContext): Upsert {
@@ -181,6 +202,11 @@ function upsertOf(row: ApiRow, before: StoredReplica | undefined, at: string, in
   const progress = asString(fields.training_progress);
   const progressChanged = before !== undefined && before.training_progress !== progress;
   const progressChangedAt = before === undefined || progressChanged ? at : before.progress_changed_at;
+  const finetuneStatus = fields.finetune_status;
+  const finetuneChanged = before !== undefined && !sameValue(before.finetune_status, finetuneStatus);
+  const finetuneChangedAt = finetuneChangedAtFor(before, finetuneChanged, finetuneStatus, at);
+  const trainingStuck = stuckSinceFor(status, progressChangedAt, input.now, input.stuckAfterMs);
+  const finetuneStuck = finetuneStuckSince(finetuneStatus, finetuneChangedAt, input.now, input.finetuneStuckAfterMs);
   return {
     row,
     before,
@@ -192,8 +218,29 @@ function upsertOf(row: ApiRow, before: StoredReplica | undefined, at: string, in
     statusChanged: before !== undefined && before.status !== status,
     progressChanged,
     progressChangedAt,
-    stuckSince: stuckSinceFor(status, progressChangedAt, input.now, input.stuckAfterMs),
+    finetuneStatus,
+    finetuneChanged,
+    finetuneChangedAt,
+    // A stalled training wins: the fine-tune cannot move before the training is done.
+    stuckSince: trainingStuck ?? finetuneStuck,
+    stuckReason: trainingStuck !== undefined ? 'training' : finetuneStuck !== undefined ? 'finetune' : undefined,
   };
+}
+
+/**
+ * `finetune_status_changed_at`: set at first sight and at a change. An item stored before the sync
+ * kept it gets it the first time its fine-tune is seen in progress (from then it can become stuck);
+ * any other such item is left as it is, so an upgrade rewrites nothing that did not change.
+ */
+function finetuneChangedAtFor(before: StoredReplica | undefined, changed: boolean, finetuneStatus: unknown, at: string): string | undefined {
+  if (before === undefined || changed) return at;
+  if (before.finetune_status_changed_at === undefined && finetuneClass(finetuneStatus) === 'in_progress') return at;
+  return before.finetune_status_changed_at;
+}
+
+/** Two API values alike as stored (a null is left out, so null and absent are the same). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 /**
@@ -211,7 +258,11 @@ export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { write
     const upsert = upsertOf(row, before, at, input);
     const events = eventsFor(upsert, event);
     countUpsert(counts, upsert);
-    const changed = before === undefined || before.content_hash !== upsert.hash || events.length > 0;
+    const changed =
+      before === undefined ||
+      before.content_hash !== upsert.hash ||
+      events.length > 0 ||
+      before.finetune_status_changed_at !== upsert.finetuneChangedAt;
     if (!changed) continue;
     writes.push({
       kind: 'put',
@@ -227,7 +278,7 @@ export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { write
 
 /** The history lines a change from `before` to the returned row makes. */
 function eventsFor(upsert: Upsert, event: ReturnType<typeof eventMaker>): ReplicaEvent[] {
-  const { row, before, status, progress, version, stuckSince } = upsert;
+  const { row, before, status, progress, version } = upsert;
   const id = row.replica_id;
   const events: ReplicaEvent[] = [];
   if (before === undefined) {
@@ -236,20 +287,33 @@ function eventsFor(upsert: Upsert, event: ReturnType<typeof eventMaker>): Replic
     if (before.deleted_at !== undefined) events.push(event(id, version, 'restored', 'deleted', 'live'));
     if (upsert.statusChanged) events.push(event(id, version, 'status_changed', before.status, status));
     if (upsert.progressChanged) events.push(event(id, version, 'progress_changed', before.training_progress, progress));
+    if (upsert.finetuneChanged) events.push(event(id, version, 'finetune_changed', before.finetune_status, upsert.finetuneStatus));
   }
+  events.push(...stuckEvents(upsert, event));
+  return events;
+}
+
+/**
+ * `stuck` when a replica becomes stuck, `unstuck` when it no longer is; both when it stays stuck
+ * for another reason or since another moment (a stalled training that resumed and stalled again,
+ * a fine-tune stall after a training one), so the history names every stretch with its own start.
+ */
+function stuckEvents({ row, before, version, stuckSince, stuckReason }: Upsert, event: ReturnType<typeof eventMaker>): ReplicaEvent[] {
   const wasStuck = before?.stuck_since;
-  if (stuckSince !== undefined && wasStuck === undefined) {
-    events.push(event(id, version, 'stuck', null, stuckSince));
-  } else if (stuckSince === undefined && wasStuck !== undefined) {
-    events.push(event(id, version, 'unstuck', wasStuck, null));
-  }
+  // Items stored before fine-tunes were watched carry no reason: only training could stall then.
+  const wasReason = wasStuck === undefined ? undefined : (before?.stuck_reason ?? 'training');
+  if (wasStuck === stuckSince && wasReason === stuckReason) return [];
+  const events: ReplicaEvent[] = [];
+  if (wasStuck !== undefined) events.push(event(row.replica_id, version, 'unstuck', wasStuck, null));
+  if (stuckSince !== undefined) events.push(event(row.replica_id, version, 'stuck', null, stuckSince));
   return events;
 }
 
 /** Each returned replica counts in exactly one of created, updated, unchanged, restored. */
-function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince }: Upsert): void {
+function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince, finetuneStatus }: Upsert): void {
   if (stuckSince !== undefined) counts.stuck += 1;
   if (status === 'error') counts.inError += 1;
+  if (finetuneClass(finetuneStatus) === 'failed') counts.finetuneFailed += 1;
   if (status === 'error' && (before === undefined || before.status !== 'error')) counts.newlyInError += 1;
   if (before === undefined) counts.created += 1;
   else if (before.deleted_at !== undefined) counts.restored += 1;
@@ -259,7 +323,7 @@ function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince }: U
 
 /** The whole new item: the API fields plus the sync's own attributes. */
 function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
-  const { row, before, fields, hash, version, stuckSince } = upsert;
+  const { row, before, fields, hash, version, stuckSince, stuckReason, finetuneChangedAt } = upsert;
   const item: Record<string, unknown> = {
     ...fields,
     replica_id: row.replica_id,
@@ -272,7 +336,11 @@ function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
   };
   const percent = progressPercent(upsert.progress);
   if (percent !== undefined) item.training_progress_pct = percent;
-  if (stuckSince !== undefined) item.stuck_since = stuckSince;
+  if (finetuneChangedAt !== undefined) item.finetune_status_changed_at = finetuneChangedAt;
+  if (stuckSince !== undefined) {
+    item.stuck_since = stuckSince;
+    item.stuck_reason = stuckReason;
+  }
   return item;
 }
 
@@ -311,17 +379,14 @@ export function planDeletions(
       });
       continue;
     }
-    if (replica.stuck_since !== undefined) counts.stuck += 1;
-    if (replica.status === 'error') counts.inError += 1;
+    countFlags(counts, replica);
   }
 
   const tripped = deletions.length > 3 && deletions.length > input.maxDeleteFraction * liveInScope;
   if (tripped) {
     // Held back: those replicas stay live, with whatever flags they had.
     for (const write of deletions) {
-      const replica = input.stored.get(write.replicaId) as StoredReplica;
-      if (replica.stuck_since !== undefined) counts.stuck += 1;
-      if (replica.status === 'error') counts.inError += 1;
+      countFlags(counts, input.stored.get(write.replicaId) as StoredReplica);
     }
     return {
       writes: [],

@@ -14,8 +14,10 @@ export const SYNC_ATTRIBUTES = [
   'last_changed_at',
   'status_changed_at',
   'progress_changed_at',
+  'finetune_status_changed_at',
   'deleted_at',
   'stuck_since',
+  'stuck_reason',
   'training_progress_pct',
   'content_hash',
   'version',
@@ -38,9 +40,18 @@ export interface StoredReplica {
   last_changed_at: string;
   status_changed_at: string;
   progress_changed_at: string;
+  /** Phoenix-4.5's fine-tune phase, as the API sent it (any JSON value; usually a string). */
+  finetune_status?: unknown;
+  /** When the sync first saw the current `finetune_status`; absent on items stored before it was kept. */
+  finetune_status_changed_at?: string;
   deleted_at?: string;
   stuck_since?: string;
+  /** Present exactly with `stuck_since`; absent on items stored before fine-tunes were watched (then training). */
+  stuck_reason?: StuckReason;
 }
+
+/** Why a replica is stuck: its training stopped moving, or its fine-tune did. */
+export type StuckReason = 'training' | 'finetune';
 
 /** The attributes the state Scan reads: exactly the fields of `StoredReplica` (checked below). */
 export const STORED_REPLICA_PROJECTION = [
@@ -54,8 +65,11 @@ export const STORED_REPLICA_PROJECTION = [
   'last_changed_at',
   'status_changed_at',
   'progress_changed_at',
+  'finetune_status',
+  'finetune_status_changed_at',
   'deleted_at',
   'stuck_since',
+  'stuck_reason',
 ] as const satisfies ReadonlyArray<keyof StoredReplica>;
 
 /** Fails to compile when `StoredReplica` gains a field the projection does not read. */

@@ -50,6 +50,8 @@ export interface RunSummary {
   /** Live replicas in scope whose status is `error`, and those that turned `error` in this run. */
   in_error: number;
   newly_in_error: number;
+  /** Live replicas in scope whose Phoenix-4.5 fine-tune failed (their preview stays usable: not in error). */
+  finetune_failed: number;
   /** Replicas that newly need a person after this run (stuck, turned error, fine-tune failed). */
   attention: AttentionEntry[];
   /** Something a person should know though the run succeeded (deletions deferred, say). */
@@ -240,6 +242,7 @@ function planContext(settings: SyncSettings, stored: Map<string, StoredReplica>,
     scope: settings.replicaType,
     now,
     stuckAfterMs: settings.stuckAfterMs,
+    finetuneStuckAfterMs: settings.finetuneStuckAfterMs,
     maxDeleteFraction: settings.maxDeleteFraction,
     runId: run.id,
     eventTtlDays: settings.eventTtlDays,
@@ -346,6 +349,7 @@ function summarize(run: Run, result: RunResult, finishedAt: Date): RunSummary {
     written: result.written ?? 0,
     in_error: counts.inError,
     newly_in_error: counts.newlyInError,
+    finetune_failed: counts.finetuneFailed,
     attention: sortAttention(run.attention),
     warnings: result.warnings ?? [],
   };

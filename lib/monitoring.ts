@@ -61,7 +61,7 @@ interface AlarmSpec {
   missingData: TreatMissingData;
 }
 
-export type SyncAlarmName = 'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError';
+export type SyncAlarmName = 'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError' | 'finetuneFailed';
 
 export class SyncMonitoring extends Construct {
   readonly topic: Topic;
@@ -90,7 +90,7 @@ export class SyncMonitoring extends Construct {
       trainingStuck: this.alarm('TrainingStuck', {
         suffix: 'training-stuck',
         description:
-          'A replica has been training (status started) without progress for longer than the stuck-after duration. Find it with: npm run query -- --stuck. Check it in the Tavus dashboard; the alarm clears when a run no longer finds a stuck replica.',
+          'A replica has been training (status started) without progress for longer than the stuck-after duration, or its Phoenix-4.5 fine-tune (finetune_status) has not changed for longer than the fine-tune stuck-after duration. Find it with: npm run query -- --stuck (the stuck_reason column says which). Check it in the Tavus dashboard; the alarm clears when a run no longer finds a stuck replica.',
         metric: runMetric(METRIC.stuck, 'Maximum'),
         fires: 'atLeastOne',
         missingData: TreatMissingData.IGNORE,
@@ -117,6 +117,14 @@ export class SyncMonitoring extends Construct {
         description:
           'A run found replicas that turned to status error since the previous run. List them with: npm run query -- --status error. Their error_message says why training failed.',
         metric: runMetric(METRIC.newlyInError, 'Maximum'),
+        fires: 'atLeastOne',
+        missingData: TreatMissingData.IGNORE,
+      }),
+      finetuneFailed: this.alarm('FinetuneFailed', {
+        suffix: 'finetune-failed',
+        description:
+          'A live Phoenix-4.5 replica has a failed fine-tune (finetune_status errored, error or failed): its preview still works, the full-quality model never came. List them with: npm run query -- --finetune errored (and failed, error). Retrain the replica in Tavus or delete it; the alarm clears when a run no longer finds one.',
+        metric: runMetric(METRIC.finetuneFailed, 'Maximum'),
         fires: 'atLeastOne',
         missingData: TreatMissingData.IGNORE,
       }),
@@ -201,17 +209,20 @@ export class SyncMonitoring extends Construct {
         hourly(METRIC.markedDeleted, 'Sum', 'marked deleted'),
       ]),
       graph('Stuck and in error', [
-        hourly(METRIC.stuck, 'Maximum', 'stuck in training'),
+        hourly(METRIC.stuck, 'Maximum', 'stuck (training or fine-tune)'),
         hourly(METRIC.inError, 'Maximum', 'in error'),
         hourly(METRIC.newlyInError, 'Maximum', 'newly in error'),
       ]),
     );
     dashboard.addWidgets(
-      graph('API retries', [hourly(METRIC.retries, 'Sum', 'HTTP attempts repeated')], 12),
+      graph('Fine-tunes (Phoenix-4.5)', [
+        hourly(METRIC.finetuneFailed, 'Maximum', 'fine-tune failed'),
+        hourly(METRIC.stuck, 'Maximum', 'stuck (training or fine-tune)'),
+      ]),
+      graph('API retries', [hourly(METRIC.retries, 'Sum', 'HTTP attempts repeated')]),
       graph(
         'Run duration (ms)',
         [hourly(METRIC.durationMs, 'Maximum', 'sync (max)'), fn.metricDuration({ statistic: 'Maximum', period: HOURLY, label: 'Lambda (max)' })],
-        12,
       ),
     );
     return dashboard;

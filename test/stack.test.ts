@@ -421,6 +421,17 @@ describe('the alarms', () => {
     });
   });
 
+  it('alarm when a live replica has a failed fine-tune: ReplicasFinetuneFailed >= 1, kept from the last run that counted', () => {
+    expect(alarmNamed(main.template, 'finetune-failed').Properties).toMatchObject({
+      ...syncMetric,
+      MetricName: METRIC.finetuneFailed,
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'ignore',
+    });
+  });
+
   it('send every alarm and its recovery to the topic, each telling the operator where to look', () => {
     const whereToLook: Record<string, string> = {
       'training-stuck': 'npm run query -- --stuck',
@@ -428,6 +439,7 @@ describe('the alarms', () => {
       'sync-stale': 'Check that the schedule is enabled',
       'dead-letters': 'Read the messages, fix the cause, then purge the queue',
       'replicas-newly-in-error': 'npm run query -- --status error',
+      'finetune-failed': 'npm run query -- --finetune errored',
     };
     for (const [suffix, pointer] of Object.entries(whereToLook)) {
       const alarm = alarmNamed(main.template, suffix);
@@ -469,7 +481,7 @@ describe('the dashboard', () => {
   it('shows runs and outcome, fetched/written/deleted, stuck and in error, retries and duration', () => {
     const [, dashboard] = only(main.template, 'AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const title of ['Runs and outcome', 'Replicas fetched, written, marked deleted', 'Stuck and in error', 'API retries', 'Run duration (ms)']) {
+    for (const title of ['Runs and outcome', 'Replicas fetched, written, marked deleted', 'Stuck and in error', 'Fine-tunes (Phoenix-4.5)', 'API retries', 'Run duration (ms)']) {
       expect(body, title).toContain(title);
     }
     for (const name of Object.values(METRIC)) expect(body, name).toContain(name);
@@ -528,7 +540,9 @@ describe('the context', () => {
     const config = configWith({});
     expect(config.syncEnvironment).toEqual({
       [ENVIRONMENT_VARIABLES.apiUrl]: 'https://tavusapi.com',
+      [ENVIRONMENT_VARIABLES.apiResource]: 'replicas',
       [ENVIRONMENT_VARIABLES.stuckAfter]: '6h',
+      [ENVIRONMENT_VARIABLES.finetuneStuckAfter]: '12h',
       [ENVIRONMENT_VARIABLES.maxDeleteFraction]: '0.5',
       [ENVIRONMENT_VARIABLES.runRecordTtlDays]: '90',
       [ENVIRONMENT_VARIABLES.maxConcurrency]: '4',
@@ -549,6 +563,8 @@ describe('the context', () => {
     rejects({ maxDeleteFraction: 2 }, /"maxDeleteFraction" .* from 0 to 1/);
     rejects({ replicaType: 'both' }, /"replicaType" .* user or system/);
     rejects({ apiUrl: 'tavusapi.com' }, /"apiUrl" .* http\(s\) URL/);
+    rejects({ apiResource: 'face' }, /"apiResource" .* replicas or faces/);
+    rejects({ finetuneStuckAfter: 'a day' }, /"finetuneStuckAfter" .*like 90s, 30m, 6h or 1d/);
     rejects({ replicasTable: 'x' }, /"replicasTable" .* DynamoDB table name/);
     rejects({ alarmEmail: 'ops' }, /"alarmEmail" .* e-mail address/);
     rejects({ existingSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tavus' }, /"existingSecretArn" .* complete ARN/);
@@ -571,7 +587,7 @@ describe('the deploy guide (docs/deploying.md)', () => {
     const names = [...resources(main.template, 'AWS::CloudWatch::Alarm'), ...resources(main.template, 'AWS::CloudWatch::CompositeAlarm')].map(
       ([, alarm]) => String(alarm.Properties.AlarmName).replace(/^TavusReplicaSync/, ''),
     );
-    expect(names).toHaveLength(7);
+    expect(names).toHaveLength(8);
     for (const name of names) expect(guide, name).toContain(name);
   });
 

@@ -7,7 +7,7 @@
 export const SERVICE_NAME = 'tavus-replica-sync';
 export const METRICS_NAMESPACE = 'TavusReplicaSync';
 
-/** One value each per run (the contract's metrics, plus ReplicasNewlyInError for its alarm). */
+/** One value each per run (the contract's metrics, plus ReplicasNewlyInError for its alarm). StuckTrainingReplicas counts fine-tune stalls too. */
 export const METRIC = {
   succeeded: 'SyncSucceeded',
   fetched: 'ReplicasFetched',
@@ -16,6 +16,7 @@ export const METRIC = {
   stuck: 'StuckTrainingReplicas',
   inError: 'ReplicasInError',
   newlyInError: 'ReplicasNewlyInError',
+  finetuneFailed: 'ReplicasFinetuneFailed',
   retries: 'ApiRetries',
   durationMs: 'SyncDurationMs',
 } as const;

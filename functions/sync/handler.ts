@@ -76,7 +76,7 @@ export function walkBudgetMs(remainingMs: number): number {
 /**
  * One value each per run. A skipped run counts as succeeded: another sync holds the lease and is
  * keeping the table fresh. Counts of the account (fetched, stuck, in error) are emitted only by a
- * run that finished: a failed run never counted them, and a zero from it would clear the alarms.
+ * run that finished (fine-tunes failed too): a failed run never counted them, and a zero from it would clear the alarms.
  */
 function recordMetrics(summary: RunSummary | undefined): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
@@ -91,6 +91,7 @@ function recordMetrics(summary: RunSummary | undefined): void {
   count(METRIC.stuck, summary.stuck);
   count(METRIC.inError, summary.in_error);
   count(METRIC.newlyInError, summary.newly_in_error);
+  count(METRIC.finetuneFailed, summary.finetune_failed);
 }
 
 /** The engine's log calls as Powertools JSON lines, with the key cut out should any text carry it. */

@@ -238,7 +238,7 @@ describe('fine-tune classes and durations', () => {
 
   it('classes a finetune_status as the contract does', () => {
     expect([undefined, null, 'completed', 'errored', 'error', 'failed', 'training', 'queued', ''].map(finetuneClass)).toEqual([
-      'none', 'none', 'completed', 'failed', 'failed', 'failed', 'in-progress', 'in-progress', 'in-progress',
+      'none', 'none', 'done', 'failed', 'failed', 'failed', 'in_progress', 'in_progress', 'in_progress',
     ]);
   });
 

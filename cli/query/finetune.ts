@@ -4,18 +4,13 @@
  * null or absent = none, `completed` = done, `errored` / `error` / `failed` = failed, anything else
  * = in progress.
  */
+import { finetuneClass, FINETUNE_DONE, FINETUNE_FAILED_VALUES } from '../../functions/engine/finetune.js';
 import type { HistoryEntry } from './history.js';
 
-export const FINETUNE_COMPLETED = 'completed';
-export const FINETUNE_FAILED = ['errored', 'error', 'failed'] as const;
-
-export type FinetuneClass = 'none' | 'in-progress' | 'completed' | 'failed';
-
-export function finetuneClass(value: unknown): FinetuneClass {
-  if (typeof value !== 'string') return 'none';
-  if (value === FINETUNE_COMPLETED) return 'completed';
-  return (FINETUNE_FAILED as readonly string[]).includes(value) ? 'failed' : 'in-progress';
-}
+/** The classes are the engine's: what the sync alarms on is what the analysts count. */
+export { finetuneClass, type FinetuneClass } from '../../functions/engine/finetune.js';
+export const FINETUNE_COMPLETED = FINETUNE_DONE;
+export const FINETUNE_FAILED = FINETUNE_FAILED_VALUES;
 
 export interface FinetuneCycle {
   started_at: string;
@@ -38,13 +33,14 @@ export function finetuneCycles(history: HistoryEntry[]): { cycles: FinetuneCycle
   let anyChangeYet = false;
   for (const entry of history) {
     if (entry.type !== 'finetune_changed') continue;
-    if (!anyChangeYet && startedAt === undefined && finetuneClass(entry.from) === 'in-progress') startedAt = firstSeen;
+    if (!anyChangeYet && startedAt === undefined && finetuneClass(entry.from) === 'in_progress') startedAt = firstSeen;
     anyChangeYet = true;
     const to = finetuneClass(entry.to);
-    if (to === 'in-progress') {
+    if (to === 'in_progress') {
       startedAt ??= entry.at;
-    } else if ((to === 'completed' || to === 'failed') && startedAt !== undefined) {
-      cycles.push({ started_at: startedAt, finished_at: entry.at, outcome: to, duration_ms: Date.parse(entry.at) - Date.parse(startedAt) });
+    } else if ((to === 'done' || to === 'failed') && startedAt !== undefined) {
+      const outcome = to === 'done' ? 'completed' : 'failed';
+      cycles.push({ started_at: startedAt, finished_at: entry.at, outcome, duration_ms: Date.parse(entry.at) - Date.parse(startedAt) });
       startedAt = undefined;
     } else {
       startedAt = undefined;

@@ -1,11 +1,8 @@
 import type { EventType } from '../../functions/engine/plan.js';
 import type { Item } from './types.js';
 
-/**
- * The event types the history knows: the engine's, and `finetune_changed` (Phoenix-4.5's second
- * phase, `from`/`to` the old and new `finetune_status`), listed here until the engine writes it.
- */
-export type HistoryEventType = EventType | 'finetune_changed';
+/** The event types the history knows: the engine's (`finetune_changed` included). */
+export type HistoryEventType = EventType;
 
 /** One line of a replica's story, as the contract prints it. */
 export interface HistoryEntry {
@@ -19,7 +16,8 @@ export interface HistoryEntry {
 
 /**
  * Within one change (one item version) the events share `at`; the sort key orders them by type
- * name, this orders them as the change reads: back from deletion, then what changed, then the flag.
+ * name, this orders them as the change reads: back from deletion, then what changed, then the flag
+ * (a stall that restarts, for another reason or from another moment, ends before the new one begins).
  */
 const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
   created: 0,
@@ -28,8 +26,8 @@ const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
   status_changed: 3,
   progress_changed: 4,
   finetune_changed: 5,
-  stuck: 6,
-  unstuck: 7,
+  unstuck: 6,
+  stuck: 7,
 };
 
 /** Stored events -> the history, oldest first: by item version, then as above. */

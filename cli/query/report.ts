@@ -149,7 +149,7 @@ function finetuneReport(live: Item[], histories: Map<string, HistoryEntry[]>, by
   const since = (item: Item): string => openSince.get(String(item.replica_id)) ?? (text(item.finetune_status_changed_at) || text(item.first_seen_at));
   return {
     in_progress: live
-      .filter((item) => finetuneClass(item.finetune_status) === 'in-progress')
+      .filter((item) => finetuneClass(item.finetune_status) === 'in_progress')
       .map((item) => ({ ...entry(item), since: since(item), running_ms: now.getTime() - Date.parse(since(item)) }))
       .sort((a, b) => a.since.localeCompare(b.since)),
     failed: live

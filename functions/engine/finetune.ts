@@ -12,12 +12,17 @@
 /** `none`: no fine-tune (Phoenix-3/4, or not started); `in_progress`: any value but the ends. */
 export type FinetuneClass = 'none' | 'in_progress' | 'done' | 'failed';
 
-const FAILED_STATUSES: ReadonlySet<unknown> = new Set(['errored', 'error', 'failed']);
+/** The value of a fine-tune that is done. */
+export const FINETUNE_DONE = 'completed';
+/** The values of a fine-tune that failed. */
+export const FINETUNE_FAILED_VALUES = ['errored', 'error', 'failed'] as const;
+
+const FAILED_STATUSES: ReadonlySet<unknown> = new Set(FINETUNE_FAILED_VALUES);
 
 /** The class of a `finetune_status` as the API sent it (any JSON value, or absent). */
 export function finetuneClass(finetuneStatus: unknown): FinetuneClass {
   if (finetuneStatus === null || finetuneStatus === undefined) return 'none';
-  if (finetuneStatus === 'completed') return 'done';
+  if (finetuneStatus === FINETUNE_DONE) return 'done';
   if (FAILED_STATUSES.has(finetuneStatus)) return 'failed';
   return 'in_progress';
 }

@@ -22,20 +22,17 @@ const T0 = new Date('2025-03-01T09:00:00.000Z');
 const at = (hours: number): Date => new Date(T0.getTime() + hours * HOUR);
 const FACE_FIELDS = ['face_id', 'face_name', 'face_type'];
 
+/** One DynamoDB client for the file; each test's simulator is stopped after it. */
 let client: DynamoDBClient;
-const sims: TavusSimulator[] = [];
-beforeAll(() => {
-  client = testDynamoClient();
-});
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((sim) => sim.stop()));
-});
+const running: TavusSimulator[] = [];
+beforeAll(() => void (client = testDynamoClient()));
+afterEach(() => Promise.all(running.splice(0).map((sim) => sim.stop())).then(() => undefined));
 afterAll(() => client.destroy());
 
 /** A simulated account of 25 (pages of 10) and fresh tables; `sync` names the endpoint per run. */
 async function harness(raw: RawSettings = {}) {
   const sim = new TavusSimulator({ apiKey: KEY, replicas: makeReplicas(25, { seed: 9 }), pageSizeCap: 10 });
-  sims.push(sim);
+  running.push(sim);
   await sim.start();
   const tables: TableNames = await createFreshTables(client, 'faces');
   const documents = documentClient(client);

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, SettingsError } from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
 import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 import { CONTEXT_DEFAULTS, readDeployConfig } from '../lib/deploy-config.js';
@@ -516,7 +517,7 @@ describe('the context', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(SettingsError);
+    expect(caught).toBeInstanceOf(InputError);
     const message = (caught as Error).message;
     expect(message).toMatch(pattern);
     // One sentence: it names the key and ends with a full stop.

@@ -38,7 +38,7 @@ beforeAll(() => {
       replicasTable: 'acme-replicas',
     },
   });
-});
+}, 300_000); // synths are slow on a loaded machine
 
 /** The resources of one type (optionally matching `props`), as [logical id, resource]. */
 function resources(template: Template, type: string, props?: object): Array<[string, Resource]> {

@@ -39,7 +39,7 @@ beforeAll(() => {
       replicasTable: 'acme-replicas',
     },
   });
-});
+}, 300_000); // synths are slow on a loaded machine
 
 /**
  * The sync's resources of one type (optionally matching `props`), as [logical id, resource]; the

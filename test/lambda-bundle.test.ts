@@ -32,7 +32,7 @@ const WRONG_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t
 const EMPTY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tavus/new-key-Emp7y0';
 const SCHEDULED_EVENT = { source: 'tavus-replica-sync.schedule', scheduled_time: '2025-01-01T06:00:00Z', execution_id: 'exec-1' };
 /** Attributes that record when or in which run something happened: equal only by coincidence. */
-const RUN_SPECIFIC = new Set(['first_seen_at', 'last_changed_at', 'status_changed_at', 'progress_changed_at', 'at', 'since', 'run_id', 'expires_at']);
+const RUN_SPECIFIC = new Set(['first_seen_at', 'last_changed_at', 'status_changed_at', 'progress_changed_at', 'finetune_status_changed_at', 'at', 'since', 'run_id', 'expires_at']);
 
 let outdir: string;
 let bundleFile: string;

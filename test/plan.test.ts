@@ -430,6 +430,8 @@ describe('the fine-tune phase (Phoenix-4.5)', () => {
 
   it('stores finetune_status as it comes, with finetune_status_changed_at at first sight and at a change', () => {
     expect(putFor(plan([tuning('queued')], new Map()), 'f').item).toMatchObject({ finetune_status: 'queued', finetune_status_changed_at: T0.toISOString() });
+    // A replica that never had a fine-tune (Phoenix-3/4) never carries the time of one.
+    expect(putFor(plan([tuning(null)], new Map()), 'f').item).not.toHaveProperty('finetune_status_changed_at');
     const p = plan([tuning('training')], after('queued'), { ...context, now: at(1) });
     expect(putFor(p, 'f').item).toMatchObject({ finetune_status: 'training', finetune_status_changed_at: at(1).toISOString() });
     expect(eventsOf(p)).toEqual([{ id: 'f', type: 'finetune_changed', from: 'queued', to: 'training' }]);

@@ -280,7 +280,7 @@ describe('npm run query against synced tables', () => {
     // A stable order, whatever order DynamoDB returns: the API's fields, then the sync's own.
     expect(Object.keys(item)).toEqual([
       'replica_id', 'replica_name', 'training_progress', 'status', 'created_at', 'updated_at', 'replica_type', 'model_name',
-      'first_seen_at', 'last_changed_at', 'status_changed_at', 'progress_changed_at', 'stuck_since', 'training_progress_pct', 'content_hash', 'version',
+      'first_seen_at', 'last_changed_at', 'status_changed_at', 'progress_changed_at', 'stuck_since', 'stuck_reason', 'training_progress_pct', 'content_hash', 'version',
     ]);
   });
 
@@ -301,7 +301,7 @@ describe('npm run query against synced tables', () => {
     const [header, rule, row, ...rest] = onTerminal.out.split('\n');
     expect(header).toMatch(/^replica_id\s+replica_name\s+replica_type\s+status\s+training_progress\s+finetune_status\s+created_at\s+stuck_since\s+stuck_reason\s+deleted_at$/);
     expect(rule).toMatch(/^-+( +-+)+$/);
-    expect(row).toMatch(/^rq0000c\s+Carmen - Podcast\s+user\s+started\s+5\/100\s+2024-02-15 12:00\s+2025-01-06 09:00$/);
+    expect(row).toMatch(/^rq0000c\s+Carmen - Podcast\s+user\s+started\s+5\/100\s+2024-02-15 12:00\s+2025-01-06 09:00\s+training$/);
     expect(rest).toEqual(['']);
     expect((await query(['--stuck'])).out).toMatch(/^replica_id,replica_name,/);
     expect((await query(['--stuck', '--format', 'table'])).out).toBe(onTerminal.out);

@@ -177,10 +177,12 @@ describe('the function', () => {
     const ref = (name: string) => ({ Ref: tableNamed(main.template, name)[0] });
     expect(env).toEqual({
       TAVUS_API_URL: 'https://tavusapi.com',
+      TAVUS_API_RESOURCE: 'replicas',
       REPLICAS_TABLE: ref('tavus-replicas'),
       SYNC_RUNS_TABLE: ref('tavus-replica-sync-runs'),
       REPLICA_EVENTS_TABLE: ref('tavus-replica-events'),
       STUCK_TRAINING_AFTER: '6h',
+      FINETUNE_STUCK_AFTER: '12h',
       MAX_DELETE_FRACTION: '0.5',
       RUN_RECORD_TTL_DAYS: '90',
       MAX_API_CONCURRENCY: '4',

@@ -228,12 +228,14 @@ function upsertOf(row: ApiRow, before: StoredReplica | undefined, at: string, in
 }
 
 /**
- * `finetune_status_changed_at`: set at first sight and at a change. An item stored before the sync
- * kept it gets it the first time its fine-tune is seen in progress (from then it can become stuck);
- * any other such item is left as it is, so an upgrade rewrites nothing that did not change.
+ * `finetune_status_changed_at`: set when a `finetune_status` is first seen and at every change; a
+ * replica that never had one (Phoenix-3/4) never gets it. An item stored before the sync kept it
+ * gets it the first time its fine-tune is seen in progress (from then it can become stuck); any
+ * other such item is left as it is, so an upgrade rewrites nothing that did not change.
  */
 function finetuneChangedAtFor(before: StoredReplica | undefined, changed: boolean, finetuneStatus: unknown, at: string): string | undefined {
-  if (before === undefined || changed) return at;
+  if (before === undefined) return finetuneStatus === undefined ? undefined : at;
+  if (changed) return at;
   if (before.finetune_status_changed_at === undefined && finetuneClass(finetuneStatus) === 'in_progress') return at;
   return before.finetune_status_changed_at;
 }

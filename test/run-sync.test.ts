@@ -65,7 +65,7 @@ function world(rows: ApiRow[]): World {
   const source = new FakeSource(rows);
   const store = new MemoryReplicaStore();
   const ledger = new MemoryRunLedger();
-  const settings = parseSettings({ apiUrl: 'http://tavus.test', maxConcurrency: '2' });
+  const settings = parseSettings({ apiUrl: 'https://tavus.test', maxConcurrency: '2' });
   const logs: string[] = [];
   const record = (level: string) => (message: string) => void logs.push(`${level}: ${message}`);
   const log = { info: record('info'), warn: record('warn'), error: record('error') };

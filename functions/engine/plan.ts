@@ -143,6 +143,22 @@ export function planSettled(ids: Iterable<string>, stored: Map<string, StoredRep
   return counts;
 }
 
+/**
+ * Counts for replicas whose write DynamoDB cannot store: each is unchanged (its stored copy stays
+ * as it was, or there is none), with the flags of that stored copy.
+ */
+export function planRejected(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
+  const counts = emptyCounts();
+  for (const id of ids) {
+    counts.unchanged += 1;
+    const before = stored.get(id);
+    if (before === undefined || before.deleted_at !== undefined) continue;
+    if (before.status === 'error') counts.inError += 1;
+    if (before.stuck_since !== undefined) counts.stuck += 1;
+  }
+  return counts;
+}
+
 /** Events of one run: same time, same run id, same expiry. */
 function eventMaker(context: PlanContext) {
   const at = context.now.toISOString();

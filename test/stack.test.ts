@@ -421,6 +421,15 @@ describe('the alarms', () => {
     });
   });
 
+  it('alarm when a run skipped replicas DynamoDB cannot store: ReplicasRejected >= 1', () => {
+    expect(alarmNamed(main.template, 'replicas-rejected').Properties).toMatchObject({
+      ...syncMetric,
+      MetricName: METRIC.rejected,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+    });
+  });
+
   it('send every alarm and its recovery to the topic, each telling the operator where to look', () => {
     const whereToLook: Record<string, string> = {
       'training-stuck': 'npm run query -- --stuck',
@@ -428,6 +437,7 @@ describe('the alarms', () => {
       'sync-stale': 'Check that the schedule is enabled',
       'dead-letters': 'Read the messages, fix the cause, then purge the queue',
       'replicas-newly-in-error': 'npm run query -- --status error',
+      'replicas-rejected': 'warnings',
     };
     for (const [suffix, pointer] of Object.entries(whereToLook)) {
       const alarm = alarmNamed(main.template, suffix);

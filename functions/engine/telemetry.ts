@@ -16,6 +16,7 @@ export const METRIC = {
   stuck: 'StuckTrainingReplicas',
   inError: 'ReplicasInError',
   newlyInError: 'ReplicasNewlyInError',
+  rejected: 'ReplicasRejected',
   retries: 'ApiRetries',
   durationMs: 'SyncDurationMs',
 } as const;

@@ -70,7 +70,7 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
 }
 
 /**
- * Aborts the run STOP_MARGIN_MS before the invocation would time out, so it releases the lease and
+ * Aborts the run a margin before the invocation would time out, so it releases the lease and
  * records itself instead of being killed holding it.
  */
 function stopBeforeTimeout(context: Context): { signal: AbortSignal; timer: NodeJS.Timeout } {

@@ -9,18 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { LAMBDA_BUNDLE } from '../lib/bundling.js';
 import type { SideJob, SideMeasure } from './side.js';
 
-/** esbuild options for an ESM bundle with the AWS SDK inside (the createRequire banner, module/main fields), as the stack bundles the function. */
-export const ESM_NODE_BUNDLE: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  mainFields: ['module', 'main'],
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: 'error',
-};
+const { bundle, platform, format, mainFields, banner } = LAMBDA_BUNDLE;
+/**
+ * The stack's bundling (lib/bundling.ts: the createRequire banner, module entry points first) for
+ * the Node that runs here, unminified and with every credential provider (the sides sign requests
+ * to DynamoDB Local with the local dummy credentials).
+ */
+export const ESM_NODE_BUNDLE: BuildOptions = { bundle, platform, format, mainFields, banner, target: 'node20', logLevel: 'error' };
 
 export interface ChildRunner {
   execute(job: SideJob): Promise<SideMeasure>;

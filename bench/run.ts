@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { dynamoClient } from '../functions/engine/dynamo-client.js';
 import { DEFAULTS } from '../functions/engine/settings.js';
 import { readDeployConfig } from '../lib/deploy-config.js';
-import { MEMORY_MB, TIMEOUT } from '../lib/sync-function.js';
+import { SYNC_FUNCTION_MEMORY_MB, SYNC_FUNCTION_TIMEOUT } from '../lib/sync-function.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { measureBundle } from './bundle.js';
 import { childRunner } from './child.js';
@@ -125,9 +125,9 @@ function lambdaLimits(): LambdaLimits {
   return {
     schedule: schedule.expression,
     runsPerMonth: Math.round(730 / hours),
-    timeoutMs: TIMEOUT.toMilliseconds(),
-    memoryMb: MEMORY_MB,
-    source: 'TIMEOUT and MEMORY_MB in lib/sync-function.ts',
+    timeoutMs: SYNC_FUNCTION_TIMEOUT.toMilliseconds(),
+    memoryMb: SYNC_FUNCTION_MEMORY_MB,
+    source: 'SYNC_FUNCTION_TIMEOUT and SYNC_FUNCTION_MEMORY_MB in lib/sync-function.ts',
   };
 }
 

@@ -4,7 +4,7 @@ import { demoCommand } from './demo.js';
 import { describeForCli } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { queryCommand } from './query-command.js';
-import { simulatorCommand } from './simulator-command.js';
+import { PortInUseError, simulatorCommand } from './simulator-command.js';
 import { syncCommand } from './sync-command.js';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -35,7 +35,7 @@ export async function runCli(argv: string[]): Promise<number> {
       say(error.message);
       return 2;
     }
-    if (error instanceof JavaMissingError || error instanceof StoreError) {
+    if (error instanceof JavaMissingError || error instanceof StoreError || error instanceof PortInUseError) {
       say(describeForCli(error));
       return 1;
     }

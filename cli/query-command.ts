@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../functions/engine/errors.js';
-import type { RawSettings } from '../functions/engine/settings.js';
 import type { TableNames } from '../functions/engine/tables.js';
-import { TABLE_FLAGS, parseFlags, settingsFrom } from './args.js';
+import { TABLE_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { parseFilters, type ReplicaFilters } from './query/filters.js';
 import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat, type Format } from './query/format.js';
@@ -186,9 +185,8 @@ async function showHistory(documents: DynamoDBDocumentClient, tables: TableNames
 }
 
 /** Only the table names: a query needs no API key or sync tuning, and must not fail over them. */
-function tableNames(values: { table?: string; 'runs-table'?: string; 'events-table'?: string }, env: NodeJS.ProcessEnv): TableNames {
-  const fromFlags: RawSettings = { table: values.table, runsTable: values['runs-table'], eventsTable: values['events-table'] };
-  return settingsFrom(fromFlags, env, ['table', 'runsTable', 'eventsTable']).tables;
+function tableNames(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): TableNames {
+  return settingsFrom(rawSettingsFromFlags(values), env, TABLE_SETTINGS).tables;
 }
 
 function parseHtmlPath(file: string): string {

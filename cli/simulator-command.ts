@@ -1,5 +1,6 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
-import { parsePositiveInteger, SettingsError } from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
+import { parsePositiveInteger } from '../functions/engine/settings.js';
 import { parseFlags } from './args.js';
 
 const HELP = `Usage: npm run simulator -- [--replicas N] [--port P] [--page-size-cap N] [--latency-ms N]
@@ -33,7 +34,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
   }
   const count = parsePositiveInteger(values.replicas ?? '250', '--replicas');
   const port = values.port === undefined ? 8787 : parsePositiveInteger(values.port, '--port');
-  if (port > 65_535) throw new SettingsError(`--port must be a TCP port from 1 to 65535, not "${values.port}".`);
+  if (port > 65_535) throw new InputError(`--port must be a TCP port from 1 to 65535, not "${values.port}".`);
   const apiKey = env.TAVUS_API_KEY?.trim() || 'local-simulator-key';
   const simulator = new TavusSimulator({
     apiKey,

@@ -5,16 +5,15 @@
  * wrote it failed later, and the sync never waits on SNS. Batches that keep failing are retried,
  * bisected, then recorded in a dead-letter queue whose alarm goes to the stack's alarm topic.
  */
-import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture, EventSourceMapping, FilterCriteria, FilterRule, Runtime, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -22,8 +21,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
 import { NOTIFIER_ENVIRONMENT, NOTIFIER_SERVICE_NAME } from '../functions/notify/names.js';
+import { lambdaConventions } from './sync-function.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The mapping's filter: only inserted events that carry `alert_kind` reach the function. */
 export const ALERT_EVENT_FILTER = {
@@ -136,12 +135,7 @@ export class Alerts extends Construct {
     });
     const fn = new NodejsFunction(this, 'Notifier', {
       description: 'Publishes the Tavus replica alert events of the events table stream to the alerts topic.',
-      entry: fileURLToPath(new URL('../functions/notify/handler.ts', import.meta.url)),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      ...lambdaConventions('functions/notify/handler.ts'),
       // One Publish per batch: little memory, and a minute is ample even for SNS retries.
       memorySize: 256,
       timeout: Duration.minutes(1),
@@ -155,16 +149,6 @@ export class Alerts extends Construct {
         // Names only, for the commands in the message: the notifier reads no table.
         [ENVIRONMENT_VARIABLES.table]: props.replicasTableName,
         [ENVIRONMENT_VARIABLES.eventsTable]: props.eventsTableName,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
       },
     });
     logGroup.grantWrite(role);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, type IDestination } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -16,7 +16,8 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.j
 import { LAMBDA_BUNDLE } from './bundling.js';
 import type { SyncTable } from './sync-table.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PROJECT_ROOT_URL = new URL('..', import.meta.url);
+const PROJECT_ROOT = fileURLToPath(PROJECT_ROOT_URL);
 
 /** Bundle file name: NodejsFunction writes `index.mjs` for an ESM bundle. */
 export const BUNDLE_FILE = 'index.mjs';
@@ -34,7 +35,6 @@ export const SYNC_FUNCTION_MEMORY_MB = 1024;
  */
 export const SYNC_FUNCTION_TIMEOUT = Duration.minutes(15);
 /** The old names, read by bench/run.ts until it moves to the ones above. */
-export { SYNC_FUNCTION_MEMORY_MB as MEMORY_MB, SYNC_FUNCTION_TIMEOUT as TIMEOUT };
 
 /** The environment variable that names each table to the function. */
 const TABLE_VARIABLE: Record<TableRole, string> = {
@@ -51,6 +51,35 @@ export interface SyncFunctionProps {
   onFailure: IDestination;
   /** Sync settings as environment variables (TAVUS_API_URL, STUCK_TRAINING_AFTER, ...). */
   environment: Record<string, string>;
+}
+
+/** lib/bundling.ts in NodejsFunction's terms: every function of the stack is bundled alike, locally, without Docker. */
+const LAMBDA_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: LAMBDA_BUNDLE.target,
+  minify: LAMBDA_BUNDLE.minify,
+  sourceMap: LAMBDA_BUNDLE.sourcemap,
+  mainFields: LAMBDA_BUNDLE.mainFields,
+  banner: LAMBDA_BUNDLE.banner.js,
+  bundleAwsSDK: true,
+  externalModules: LAMBDA_BUNDLE.external,
+  forceDockerBundling: false,
+};
+
+/**
+ * What every function of the stack shares: Node 24 on ARM, an `handler` export, the bundling
+ * above, the project's lock file. `entry` is relative to the project root.
+ */
+export function lambdaConventions(entry: string): Pick<NodejsFunctionProps, 'entry' | 'handler' | 'projectRoot' | 'depsLockFilePath' | 'runtime' | 'architecture' | 'bundling'> {
+  return {
+    entry: fileURLToPath(new URL(entry, PROJECT_ROOT_URL)),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    bundling: LAMBDA_BUNDLING,
+  };
 }
 
 /**
@@ -75,12 +104,7 @@ export class SyncFunction extends NodejsFunction {
     });
     super(scope, id, {
       description: 'Syncs the Tavus replicas into DynamoDB (one run per invocation).',
-      entry: fileURLToPath(new URL('../functions/sync/handler.ts', import.meta.url)),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      ...lambdaConventions('functions/sync/handler.ts'),
       memorySize: SYNC_FUNCTION_MEMORY_MB,
       timeout: SYNC_FUNCTION_TIMEOUT,
       role,
@@ -96,17 +120,6 @@ export class SyncFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLE.target,
-        minify: LAMBDA_BUNDLE.minify,
-        sourceMap: LAMBDA_BUNDLE.sourcemap,
-        mainFields: LAMBDA_BUNDLE.mainFields,
-        banner: LAMBDA_BUNDLE.banner.js,
-        bundleAwsSDK: true,
-        externalModules: LAMBDA_BUNDLE.external,
-        forceDockerBundling: false,
       },
     });
     logGroup.grantWrite(role);

@@ -25,9 +25,6 @@ export interface SyncSettings {
   maxConcurrency: number;
 }
 
-/** Kept under its old name while callers move to `InputError`. */
-export { InputError as SettingsError } from './errors.js';
-
 /** Where a parsed value lands in `SyncSettings`: a top-level field, or one of the table names. */
 type Field = Exclude<keyof SyncSettings, 'tables'> | `tables.${keyof TableNames}`;
 type FieldValue<F extends Field> = F extends `tables.${string}` ? string : NonNullable<SyncSettings[F & keyof SyncSettings]>;

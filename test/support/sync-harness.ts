@@ -25,7 +25,7 @@ export interface SyncHarness {
   sync(at: Date): Promise<RunSummary>;
   /**
    * `npm run query` with `args`, after the flags that name these tables (so a flag in `args`
-   * overrides them), its output captured; a thrown SettingsError or StoreError passes through.
+   * overrides them), its output captured; a thrown InputError or StoreError passes through.
    */
   query(args: string[], io?: { isTerminal?: boolean; now?: () => Date }): Promise<{ code: number; out: string; err: string }>;
   /** Stops the simulator and closes the DynamoDB client. */

@@ -584,7 +584,7 @@ describe('the deploy guide (docs/deploying.md)', () => {
     const names = [...resources(main.template, 'AWS::CloudWatch::Alarm'), ...resources(main.template, 'AWS::CloudWatch::CompositeAlarm')].map(
       ([, alarm]) => String(alarm.Properties.AlarmName).replace(/^TavusReplicaSync/, ''),
     );
-    expect(names).toHaveLength(7);
+    expect(names).toHaveLength(8);
     for (const name of names) expect(guide, name).toContain(name);
   });
 

@@ -104,12 +104,12 @@ describe('Ctrl-C during a CLI sync', () => {
   }
 
   /** The promise after an interrupted run: exit 130 in time, recorded, lease back, nothing lost. */
-  async function expectGracefulStop(run: Exited, signalledAt: number, t: ReturnType<typeof tablesFor>, sim: TavusSimulator, phase: RegExp) {
+  async function expectGracefulStop(run: Exited, signalledAt: number, t: ReturnType<typeof tablesFor>, sim: TavusSimulator, phase: RegExp, signal: NodeJS.Signals = 'SIGINT') {
     expect(run.code, run.stderr).toBe(130);
     expect(run.at - signalledAt).toBeLessThan(EXIT_BOUND_MS);
     const summary = JSON.parse(run.stdout) as { status: string; error: string; run_id: string };
     expect(summary.status).toBe('failed');
-    expect(summary.error).toMatch(/interrupted \(SIGINT\)/);
+    expect(summary.error).toContain(`interrupted (${signal})`);
     expect(summary.error).toMatch(phase);
     const record = (await documents.send(new GetCommand({ TableName: t.tables.runs, Key: { run_id: summary.run_id } }))).Item;
     expect(record).toMatchObject({ status: 'failed', error: summary.error });
@@ -137,15 +137,15 @@ describe('Ctrl-C during a CLI sync', () => {
     expect(byReplica.size).toBe(items.length);
   }
 
-  it('mid-walk: exits 130 in time, records the run as interrupted, gives the lease back, loses nothing', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('mid-walk, %s: exits 130 in time, records the run as interrupted, gives the lease back, loses nothing', async (signal) => {
     const sim = await startSim(300, { latencyMs: 400, pageSizeCap: 5 });
     const t = tablesFor('int-walk');
     const run = startCli([...t.flags, '--api-url', sim.url]);
     await until(() => sim.requests.length >= 4, 'the walk to start');
-    const signalledAt = signalGroup(run.child, 'SIGINT');
+    const signalledAt = signalGroup(run.child, signal);
     const exited = await run.exited;
     expect(await t.count(t.tables.replicas)).toBe(0);
-    await expectGracefulStop(exited, signalledAt, t, sim, /before writing anything/);
+    await expectGracefulStop(exited, signalledAt, t, sim, /before writing anything/, signal);
   }, 120_000);
 
   it('mid-writes: exits 130 in time, each replica written whole with its history, the rest written by the next run', async () => {

@@ -6,6 +6,7 @@
  * (a refused transaction narrowed down to the one write it refuses) is proven with the pre-check
  * bypassed.
  */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReplicaStore } from '../functions/engine/dynamo-replica-store.js';
@@ -149,5 +150,23 @@ describe('DynamoReplicaStore, should DynamoDB refuse a write the check let throu
     }
     const stored = (await h.documents.send(new ScanCommand({ TableName: h.tables.replicas }))).Items ?? [];
     expect(stored.map((entry) => entry.replica_id).sort()).toEqual(good.map((replica) => replica.replica_id).sort());
+  });
+
+  it('fails, instead of quarantining every row, when the table refuses every write (a key schema not the stack\'s)', async () => {
+    const wrongTable = `${h.tables.replicas}-wrong-key`;
+    await h.client.send(
+      new CreateTableCommand({
+        TableName: wrongTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    const rows = makeReplicas(5, { seed: 9 }) as unknown as ApiRow[];
+    const plan = planUpserts(rows, { stored: new Map(), now: T1, stuckAfterMs: 3_600_000, maxDeleteFraction: 0.5, runId: 'wrong-key' });
+    const store = new DynamoReplicaStore(h.client, { ...h.tables, replicas: wrongTable });
+
+    await expect(store.applyWrites(plan.writes)).rejects.toThrow(/refused all 5 writes .* not the one the sync expects/);
+    expect((await h.documents.send(new ScanCommand({ TableName: wrongTable }))).Items).toEqual([]);
   });
 });

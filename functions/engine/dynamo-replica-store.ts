@@ -82,6 +82,17 @@ export class DynamoReplicaStore implements ReplicaStore {
       if (options.signal?.aborted) return;
       addOutcome(outcome, await this.writeBatch(batch));
     });
+    // One odd row is quarantined; every row refused for no limit it breaks is the table itself
+    // (a key schema that is not the stack's): fail the run instead of "succeeding" with nothing stored.
+    const unexplained = outcome.rejected.filter((rejection) => rejection.limit === 'refused-by-dynamodb');
+    if (writes.length > 1 && unexplained.length === writes.length) {
+      throw new StoreError(
+        `DynamoDB refused all ${writes.length} writes to the table "${this.tables.replicas}" though each is within its limits, so the table is not the one the sync expects (check its key schema against the stack's): nothing was written.`,
+        this.tables.replicas,
+        'write',
+        'failed',
+      );
+    }
     return outcome;
   }
 

@@ -57,15 +57,21 @@ export function formatSummary(summary: RunSummary): string {
     ['deleted', String(summary.deleted)],
     ['stuck', String(summary.stuck)],
     ['in error', String(summary.in_error)],
+    ['rejected', String(summary.rejected)],
     ['written', String(summary.written)],
     ['retries', String(summary.retries)],
   ];
   const lines = textTable(rows, { indent: '  ' });
   if (summary.error) lines.push('', `  ${summary.error}`);
-  for (const warning of summary.warnings) lines.push('', `  note: ${warning}`);
+  for (const warning of summary.warnings.slice(0, NOTE_LINES)) lines.push('', `  note: ${warning}`);
+  const more = summary.warnings.length - NOTE_LINES;
+  if (more > 0) lines.push('', `  ...and ${more} more notes (rejected replicas among them): --json lists them all.`);
   if (summary.attention.length > 0) lines.push('', formatAttention(summary.attention));
   return lines.join('\n');
 }
+
+/** Notes (rejected replicas, deferred deletions) printed after the summary; the rest are counted. */
+export const NOTE_LINES = 10;
 
 /** Lines listed under "Needs attention"; the rest are counted, and the query commands list them all. */
 export const ATTENTION_LINES = 20;

@@ -6,6 +6,7 @@ import { CLI_TERMS, SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, 
 import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
+import { INTERRUPTED_EXIT_CODE, stopOnSignals } from './interrupt.js';
 
 /** --help, rendered from the settings registry and the CLI's own flags. */
 export const SYNC_HELP = [
@@ -18,7 +19,7 @@ export const SYNC_HELP = [
     (row) => `  ${(row.flag ?? '').padEnd(34)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
   ),
   '',
-  'Exit status: 0 succeeded or skipped, 1 failed, 2 bad input.',
+  'Exit status: 0 succeeded or skipped, 1 failed, 2 bad input, 130 stopped by Ctrl-C or SIGTERM.',
 ].join('\n');
 
 /** How long a run from a shell may walk before it gives up (no deletions then). */
@@ -31,6 +32,16 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
     process.stdout.write(`${SYNC_HELP}\n`);
     return 0;
   }
+  const stop = stopOnSignals((line) => void process.stderr.write(`\n${line}\n`));
+  try {
+    return await syncOnce(values, env, stop.signal);
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** One run, stopped early when `signal` is aborted (exit status 130 then). */
+async function syncOnce(values: ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>['values'], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
   const settings = settingsFrom(rawSettingsFromFlags(values), env);
   const apiKey = apiKeyFromEnv(env);
   const redact = redactor(apiKey);
@@ -51,11 +62,13 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
         log,
         onProgress: values.json ? undefined : progressReporter(),
         describeError: describeForCli,
+        signal,
       },
       { walkBudgetMs: CLI_WALK_BUDGET_MS },
     );
     endProgress();
     process.stdout.write(redact(values.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+    if (signal.aborted) return INTERRUPTED_EXIT_CODE;
     return summary.status === 'failed' ? 1 : 0;
   } finally {
     await dynamo.close();

@@ -61,7 +61,7 @@ interface AlarmSpec {
   missingData: TreatMissingData;
 }
 
-export type SyncAlarmName = 'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError' | 'finetuneFailed';
+export type SyncAlarmName = 'trainingStuck' | 'syncFailing' | 'syncStale' | 'deadLetters' | 'newlyInError' | 'replicasRejected' | 'finetuneFailed';
 
 export class SyncMonitoring extends Construct {
   readonly topic: Topic;
@@ -117,6 +117,14 @@ export class SyncMonitoring extends Construct {
         description:
           'A run found replicas that turned to status error since the previous run. List them with: npm run query -- --status error. Their error_message says why training failed.',
         metric: runMetric(METRIC.newlyInError, 'Maximum'),
+        fires: 'atLeastOne',
+        missingData: TreatMissingData.IGNORE,
+      }),
+      replicasRejected: this.alarm('ReplicasRejected', {
+        suffix: 'replicas-rejected',
+        description:
+          'A run skipped replicas DynamoDB cannot store (over 400 KB, a number out of range, a key too long, nesting too deep). The run log\'s warnings name each replica and the limit; their stored copies stay as they were until Tavus returns rows that fit.',
+        metric: runMetric(METRIC.rejected, 'Maximum'),
         fires: 'atLeastOne',
         missingData: TreatMissingData.IGNORE,
       }),
@@ -212,6 +220,7 @@ export class SyncMonitoring extends Construct {
         hourly(METRIC.stuck, 'Maximum', 'stuck (training or fine-tune)'),
         hourly(METRIC.inError, 'Maximum', 'in error'),
         hourly(METRIC.newlyInError, 'Maximum', 'newly in error'),
+        hourly(METRIC.rejected, 'Maximum', 'rejected'),
       ]),
     );
     dashboard.addWidgets(

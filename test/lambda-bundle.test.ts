@@ -240,7 +240,8 @@ describe('the bundled handler, invoked by a scheduled event', () => {
       sim.latencyMs = 800;
       const { results } = await invoke(tables, SECRET_ARN, [SCHEDULED_EVENT], 2_000);
       expect(results[0]).toMatchObject({ ok: false, errorType: 'SyncFailed' });
-      expect((results[0] as { errorMessage: string }).errorMessage).toMatch(/time budget/);
+      // Two seconds is inside the stop margin: the run stops before it starts the walk.
+      expect((results[0] as { errorMessage: string }).errorMessage).toMatch(/stopped before the Lambda timeout/);
     } finally {
       sim.replicas = account;
       sim.latencyMs = 0;
@@ -248,6 +249,26 @@ describe('the bundled handler, invoked by a scheduled event', () => {
     const items = await scan(tables.replicas);
     expect(items).toHaveLength(120);
     expect(items.filter((item) => 'deleted_at' in item)).toEqual([]);
+  });
+
+  it('stops 30 s before the Lambda timeout whatever it is doing: lease released, run recorded as stopped', async () => {
+    const tables = await freshTables();
+    try {
+      // 34 s left: the run must stop at 4 s, while the walk (3 s a page, its budget 14 s) goes on.
+      sim.latencyMs = 3_000;
+      const { results } = await invoke(tables, SECRET_ARN, [SCHEDULED_EVENT], 34_000);
+      expect(results[0]).toMatchObject({ ok: false, errorType: 'SyncFailed' });
+      expect((results[0] as { errorMessage: string }).errorMessage).toMatch(/interrupted \(stopped before the Lambda timeout\) before writing anything/);
+    } finally {
+      sim.latencyMs = 0;
+    }
+    const runs = await scan(tables.runs);
+    expect(runs.filter((run) => String(run.run_id).startsWith('lease#'))).toEqual([]);
+    expect(runs.filter((run) => run.status === 'failed')).toHaveLength(1);
+    expect(await scan(tables.replicas)).toEqual([]);
+    // The lease is back: the next invocation runs (not skipped) and completes.
+    const next = await invoke(tables, SECRET_ARN);
+    expect(next.results[0]).toMatchObject({ ok: true, value: { status: 'succeeded', created: 120 } });
   });
 
   it('fails a run whose secret has no value yet with the command that sets it', async () => {

@@ -426,6 +426,15 @@ describe('the alarms', () => {
     });
   });
 
+  it('alarm when a run skipped replicas DynamoDB cannot store: ReplicasRejected >= 1', () => {
+    expect(alarmNamed(main.template, 'replicas-rejected').Properties).toMatchObject({
+      ...syncMetric,
+      MetricName: METRIC.rejected,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+    });
+  });
+
   it('alarm when a live replica has a failed fine-tune: ReplicasFinetuneFailed >= 1, kept from the last run that counted', () => {
     expect(alarmNamed(main.template, 'finetune-failed').Properties).toMatchObject({
       ...syncMetric,
@@ -444,6 +453,7 @@ describe('the alarms', () => {
       'sync-stale': 'Check that the schedule is enabled',
       'dead-letters': 'Read the messages, fix the cause, then purge the queue',
       'replicas-newly-in-error': 'npm run query -- --status error',
+      'replicas-rejected': 'warnings',
       'finetune-failed': 'npm run query -- --finetune errored',
     };
     for (const [suffix, pointer] of Object.entries(whereToLook)) {
@@ -592,7 +602,7 @@ describe('the deploy guide (docs/deploying.md)', () => {
     const names = [...resources(main.template, 'AWS::CloudWatch::Alarm'), ...resources(main.template, 'AWS::CloudWatch::CompositeAlarm')].map(
       ([, alarm]) => String(alarm.Properties.AlarmName).replace(/^TavusReplicaSync/, ''),
     );
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(9);
     for (const name of names) expect(guide, name).toContain(name);
   });
 

@@ -491,7 +491,7 @@ describe('failures', () => {
     const eventsBefore = await h.scan('events');
 
     const outcome = await h.store.applyWrites(plan.writes);
-    expect(outcome).toEqual({ written: 1, conflicts: [id] });
+    expect(outcome).toEqual({ written: 1, conflicts: [id], rejected: [] });
     expect(await h.item(id)).toEqual(newer);
     expect(await h.item(bystander)).toMatchObject({ status: 'error', version: 2 });
     // History and item never disagree: the stale change left no event behind.

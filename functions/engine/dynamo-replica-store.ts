@@ -4,11 +4,12 @@ import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCo
 import pRetry, { AbortError } from 'p-retry';
 import { forEachBounded } from './bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
-import { describeAwsError } from './errors.js';
+import { describeAwsError, StoreError } from './errors.js';
+import { checkReplicaWrite, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
 import type { ReplicaWrite } from './plan.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
-import type { ReplicaStore, WriteOutcome } from './store.js';
+import type { Rejection, ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
 import type { TableNames } from './tables.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -74,24 +75,37 @@ export class DynamoReplicaStore implements ReplicaStore {
    * event keys. A replica whose version moved since it was read is a conflict: it is skipped,
    * never overwritten.
    */
-  async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
-    const outcome: WriteOutcome = { written: 0, conflicts: [] };
+  async applyWrites(writes: ReplicaWrite[], options: WriteOptions = {}): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = { written: 0, conflicts: [], rejected: [] };
     await forEachBounded(batches(writes), () => this.writeConcurrency, async (batch) => {
-      const result = await this.writeBatch(batch);
-      outcome.written += result.written;
-      outcome.conflicts.push(...result.conflicts);
+      // Once the run is stopped no new transaction starts; those already sent settle.
+      if (options.signal?.aborted) return;
+      addOutcome(outcome, await this.writeBatch(batch));
     });
+    // One odd row is quarantined; every row refused for no limit it breaks is the table itself
+    // (a key schema that is not the stack's): fail the run instead of "succeeding" with nothing stored.
+    const unexplained = outcome.rejected.filter((rejection) => rejection.limit === 'refused-by-dynamodb');
+    if (writes.length > 1 && unexplained.length === writes.length) {
+      throw new StoreError(
+        `DynamoDB refused all ${writes.length} writes to the table "${this.tables.replicas}" though each is within its limits, so the table is not the one the sync expects (check its key schema against the stack's): nothing was written.`,
+        this.tables.replicas,
+        'write',
+        'failed',
+      );
+    }
     return outcome;
   }
 
   /**
    * One transaction, retried with p-retry while DynamoDB cancels it for reasons that pass: the
-   * replicas whose condition failed drop out as conflicts, the rest (cancelled only as bystanders,
-   * or by a passing transaction conflict or throttle) go again after a short, growing pause.
+   * replicas whose condition failed drop out as conflicts, those refused as invalid as rejections,
+   * the rest (cancelled only as bystanders, or by a passing transaction conflict or throttle) go
+   * again after a short, growing pause. A request DynamoDB refuses whole is narrowed down.
    */
   private async writeBatch(batch: ReplicaWrite[]): Promise<WriteOutcome> {
-    const conflicts: string[] = [];
+    const outcome: WriteOutcome = { written: 0, conflicts: [], rejected: [] };
     let pending = batch;
+    let refused: unknown;
     const table = this.tables.replicas;
     try {
       await pRetry(
@@ -101,9 +115,13 @@ export class DynamoReplicaStore implements ReplicaStore {
               this.documents.send(new TransactWriteCommand({ TransactItems: pending.flatMap((write) => this.actionsFor(write)) })),
             );
           } catch (error) {
-            const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+            if (isRefusedAsInvalid(error)) {
+              refused = error;
+              return;
+            }
+            const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
             if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw new AbortError(describeAwsError(error, table, 'write'));
-            pending = withoutConflicts(pending, reasons, conflicts);
+            pending = worthRetrying(pending, reasons, outcome);
             if (pending.length === 0) return;
             throw new CancelledBystanders('A transaction was cancelled for replicas whose condition held.', { cause: error });
           }
@@ -113,7 +131,18 @@ export class DynamoReplicaStore implements ReplicaStore {
     } catch (error) {
       throw error instanceof CancelledBystanders ? describeAwsError(error.cause, table, 'write') : error;
     }
-    return { written: pending.length, conflicts };
+    if (refused === undefined) return { ...outcome, written: pending.length };
+    return addOutcome(outcome, await this.narrowRefused(pending, refused));
+  }
+
+  /**
+   * DynamoDB refused the whole request (a ValidationException names no item): halve it until the
+   * write it refuses stands alone, quarantine that one and write the rest.
+   */
+  private async narrowRefused(pending: ReplicaWrite[], refused: unknown): Promise<WriteOutcome> {
+    if (pending.length === 1) return { written: 0, conflicts: [], rejected: [rejectionOf(pending[0] as ReplicaWrite, refused)] };
+    const half = Math.ceil(pending.length / 2);
+    return addOutcome(await this.writeBatch(pending.slice(0, half)), await this.writeBatch(pending.slice(half)));
   }
 
   private actionsFor(write: ReplicaWrite): TransactItem[] {
@@ -174,14 +203,50 @@ function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
   return result;
 }
 
-/** The writes of a cancelled transaction whose own condition held; the others join `conflicts`. */
-function withoutConflicts(pending: ReplicaWrite[], reasons: Array<{ Code?: string }>, conflicts: string[]): ReplicaWrite[] {
+interface CancellationReason {
+  Code?: string;
+  Message?: string;
+}
+
+/**
+ * The writes of a cancelled transaction worth another attempt; those whose condition failed join
+ * `conflicts`, those DynamoDB refused as invalid join `rejected`.
+ */
+function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], outcome: WriteOutcome): ReplicaWrite[] {
   let index = 0;
   const retry: ReplicaWrite[] = [];
   for (const write of pending) {
-    if (reasons[index]?.Code === 'ConditionalCheckFailed') conflicts.push(write.replicaId);
+    const own = reasons.slice(index, index + 1 + write.events.length);
+    const invalid = own.find((reason) => reason.Code === 'ValidationError');
+    if (invalid) outcome.rejected.push(rejectionOf(write, invalid));
+    else if (own[0]?.Code === 'ConditionalCheckFailed') outcome.conflicts.push(write.replicaId);
     else retry.push(write);
     index += 1 + write.events.length;
   }
   return retry;
+}
+
+/** DynamoDB refused the request as invalid: the SDK's ValidationException, bare or wrapped. */
+function isRefusedAsInvalid(error: unknown): boolean {
+  const cause = (error as { cause?: { name?: string } } | undefined)?.cause;
+  return (error as Error | undefined)?.name === 'ValidationException' || (error instanceof StoreError && cause?.name === 'ValidationException');
+}
+
+/** The rejection of a write DynamoDB refused: the limit it breaks when the check knows it, else DynamoDB's words. */
+function rejectionOf(write: ReplicaWrite, refusal: unknown): Rejection {
+  const known = checkReplicaWrite(write);
+  if (known) return { replicaId: write.replicaId, limit: known.limit, sentence: known.sentence };
+  const said = (refusal as { Message?: string; message?: string }).Message ?? (refusal as Error).message ?? 'no reason given';
+  return {
+    replicaId: write.replicaId,
+    limit: 'refused-by-dynamodb',
+    sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be stored in DynamoDB: it refused the write as invalid (${said}); the sync skips it and leaves its stored copy as it was.`,
+  };
+}
+
+function addOutcome(into: WriteOutcome, more: WriteOutcome): WriteOutcome {
+  into.written += more.written;
+  into.conflicts.push(...more.conflicts);
+  into.rejected.push(...more.rejected);
+  return into;
 }

@@ -5,7 +5,7 @@
  */
 import type { ReplicaEvent, ReplicaWrite } from './plan.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
-import type { ReplicaStore, RunLedger, RunRecord, WriteOutcome } from './store.js';
+import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from './store.js';
 
 export class MemoryReplicaStore implements ReplicaStore {
   /** The replicas table: whole items by replica_id. */
@@ -23,9 +23,10 @@ export class MemoryReplicaStore implements ReplicaStore {
     return state;
   }
 
-  async applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome> {
-    const outcome: WriteOutcome = { written: 0, conflicts: [] };
+  async applyWrites(writes: ReplicaWrite[], options: WriteOptions = {}): Promise<WriteOutcome> {
+    const outcome: WriteOutcome = { written: 0, conflicts: [], rejected: [] };
     for (const write of writes) {
+      if (options.signal?.aborted) break;
       if (!this.apply(write)) {
         outcome.conflicts.push(write.replicaId);
         continue;

@@ -23,13 +23,15 @@ export interface RetryInfo {
 
 /**
  * How the caller bounds and watches one request (a page, or a whole lookup). The seam for what a
- * run imposes on every request: its deadline, its retry bookkeeping (and, next, an abort signal).
+ * run imposes on every request: its deadline, its retry bookkeeping, its abort signal.
  */
 export interface PageRequest {
   /** Epoch ms after which no attempt starts and no backoff sleeps: the walk's time budget. */
   deadline?: number;
   /** Called before each repeated attempt. */
   onRetry?: (retry: RetryInfo) => void;
+  /** Once aborted, no attempt starts, no backoff sleeps, and a request in flight is cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface PageSource {

@@ -160,6 +160,21 @@ function countFlags(counts: PlanCounts, replica: StoredReplica): void {
   if (finetuneClass(replica.finetune_status) === 'failed') counts.finetuneFailed += 1;
 }
 
+/**
+ * Counts for replicas whose write DynamoDB cannot store: each is unchanged (its stored copy stays
+ * as it was, or there is none), with the flags of that stored copy.
+ */
+export function planRejected(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
+  const counts = emptyCounts();
+  for (const id of ids) {
+    counts.unchanged += 1;
+    const before = stored.get(id);
+    if (before === undefined || before.deleted_at !== undefined) continue;
+    countFlags(counts, before);
+  }
+  return counts;
+}
+
 /** Events of one run: same time, same run id, same expiry. */
 function eventMaker(context: PlanContext) {
   const at = context.now.toISOString();

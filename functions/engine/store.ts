@@ -12,6 +12,23 @@ export interface WriteOutcome {
   written: number;
   /** Replicas another writer changed since this run read them: left as that writer left them. */
   conflicts: string[];
+  /** Replicas DynamoDB cannot store: not written, their stored items left as they were. */
+  rejected: Rejection[];
+}
+
+/** A replica whose write breaks one of DynamoDB's limits, quarantined for this run. */
+export interface Rejection {
+  replicaId: string;
+  /** Which limit (an `ItemLimit` of item-limits.ts, or `refused-by-dynamodb` when only DynamoDB knew). */
+  limit: string;
+  /** One sentence naming the replica (id cut to 64 characters) and the limit. */
+  sentence: string;
+}
+
+/** What bounds one call of `applyWrites`. */
+export interface WriteOptions {
+  /** Once aborted, no new transaction starts; those in flight settle. */
+  signal?: AbortSignal;
 }
 
 /** Where replicas are kept. The sync decides in `plan.ts`; a store only carries decisions out. */
@@ -20,9 +37,10 @@ export interface ReplicaStore {
   loadReplicas(): Promise<Map<string, StoredReplica>>;
   /**
    * Writes each replica together with its events, each conditional on the version it was planned
-   * from: a replica whose version moved is a conflict, skipped and never overwritten.
+   * from: a replica whose version moved is a conflict, skipped and never overwritten. A write
+   * DynamoDB refuses as invalid is a rejection: quarantined, the rest still written.
    */
-  applyWrites(writes: ReplicaWrite[]): Promise<WriteOutcome>;
+  applyWrites(writes: ReplicaWrite[], options?: WriteOptions): Promise<WriteOutcome>;
 }
 
 /** A run's record: its summary, under its `run_id`. */

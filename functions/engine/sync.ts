@@ -13,16 +13,21 @@ import {
   emptyCounts,
   isSettled,
   planDeletions,
+  planRejected,
   planSettled,
   planUpserts,
   type Plan,
   type PlanContext,
   type PlanCounts,
+  type ReplicaWrite,
 } from './plan.js';
 import { attentionOf, sortAttention, type AttentionEntry } from './attention.js';
 import type { ApiRow, StoredReplica } from './replica.js';
 import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
-import type { ReplicaStore, RunLedger, WriteOutcome } from './store.js';
+import type { Rejection, ReplicaStore, RunLedger, WriteOutcome } from './store.js';
+import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
+import { checkReplicaWrite } from './item-limits.js';
+import { recordOf } from './run-record.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './walk.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'skipped';
@@ -42,6 +47,8 @@ export interface RunSummary {
   restored: number;
   deleted: number;
   stuck: number;
+  /** Replicas DynamoDB cannot store: skipped, their stored copies as they were (counted unchanged). */
+  rejected: number;
   retries: number;
   /** A human sentence, when not succeeded. */
   error?: string;
@@ -79,6 +86,8 @@ export interface SyncDependencies {
   terms?: SettingTerms;
   /** How this edge words a failure for its user (the CLI offers --create-tables); the message by default. */
   describeError?: (error: unknown) => string;
+  /** Aborted to stop the run (Ctrl-C, a Lambda near its timeout): see interruption.ts. */
+  signal?: AbortSignal;
 }
 
 export interface RunOptions {
@@ -100,6 +109,9 @@ interface Run {
   retries: number;
   /** Alerts of the writes that landed, gathered slice by slice: a run that fails later still lists them. */
   attention: AttentionEntry[];
+  /** Where the run is, and the replica items it has written so far: an interrupted run says so. */
+  phase: RunPhase;
+  written: number;
 }
 
 /** What the steps found out, before it becomes the summary. */
@@ -110,6 +122,7 @@ interface RunResult {
   fetched?: number;
   counts?: PlanCounts;
   written?: number;
+  rejected?: Rejection[];
   warnings?: string[];
 }
 
@@ -128,17 +141,18 @@ interface RunResult {
 export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
   const clock = deps.clock ?? (() => new Date());
   const describe = deps.describeError ?? ((error: unknown) => (error as Error).message);
-  const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0, attention: [] };
+  const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0, attention: [], phase: 'start', written: 0 };
   let result: RunResult;
   try {
+    throwIfInterrupted(deps.signal);
     const leased = await deps.ledger.acquireLease(run.id, run.startedAt, options.walkBudgetMs + LEASE_MARGIN_MS);
     result = leased ? await syncUnderLease(settings, deps, options, run, clock) : skipped(settings);
   } catch (error) {
-    result = { status: 'failed', error: describe(error) };
+    result = { status: 'failed', error: failureSentence(error, deps, run) };
   }
   const summary = summarize(run, result, clock());
   report(deps.log, summary);
-  await deps.ledger.recordRun({ ...summary }, clock(), settings.runRecordTtlDays).catch((error: unknown) => {
+  await deps.ledger.recordRun(recordOf(summary), clock(), settings.runRecordTtlDays).catch((error: unknown) => {
     deps.log.warn('The run record could not be written.', { error: (error as Error).message });
   });
   return summary;
@@ -149,21 +163,32 @@ async function syncUnderLease(settings: SyncSettings, deps: SyncDependencies, op
   let extracted: Extracted | undefined;
   let confirmed: Confirmed | undefined;
   try {
+    run.phase = 'walk';
     extracted = await extract(settings, deps, options, run);
+    throwIfInterrupted(deps.signal);
+    run.phase = 'confirm';
     confirmed = await confirmGone(deps.source, extracted, settings, extracted.request);
+    throwIfInterrupted(deps.signal);
+    run.phase = 'writes';
     const context = planContext(settings, extracted.stored, run, clock());
-    const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context, run.attention);
+    const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context, run, deps.signal);
     const deletions = planDeletions(seenIn(extracted.walk, confirmed.found), confirmed.gone, context);
-    const deleted = await writeDeletions(deps.store, deletions, upserts);
+    run.phase = 'deletions';
+    const deleted = await writeDeletions(deps.store, deletions, upserts, deps.signal);
     return verdict(extracted, confirmed, addCounts(upserts.counts, deleted.counts), deletions.breaker, deleted, deps.terms ?? ENVIRONMENT_TERMS);
   } catch (error) {
-    const describe = deps.describeError ?? ((cause: unknown) => (cause as Error).message);
-    return { status: 'failed', error: describe(error), pages: extracted?.walk.pages, fetched: fetchedOf(extracted, confirmed), warnings: confirmed?.warnings };
+    return { status: 'failed', error: failureSentence(error, deps, run), pages: extracted?.walk.pages, fetched: fetchedOf(extracted, confirmed), warnings: confirmed?.warnings };
   } finally {
     await deps.ledger.releaseLease(run.id).catch((error: unknown) => {
       deps.log.warn('The lease could not be released; it expires by itself.', { error: (error as Error).message });
     });
   }
+}
+
+/** Why the run failed, in the edge's words; an interrupted run says what it left behind. */
+function failureSentence(error: unknown, deps: SyncDependencies, run: Run): string {
+  if (deps.signal?.aborted) return interruptedSentence(deps.signal, run.phase, run.written);
+  return (deps.describeError ?? ((cause: unknown) => (cause as Error).message))(error);
 }
 
 function skipped(settings: SyncSettings): RunResult {
@@ -190,6 +215,7 @@ async function extract(settings: SyncSettings, deps: SyncDependencies, options: 
   const limiter = new AdaptiveLimit(settings.maxConcurrency);
   const request: PageRequest = {
     deadline: run.startedMs + options.walkBudgetMs,
+    signal: deps.signal,
     onRetry: (retry) => {
       run.retries += 1;
       if (retry.status === 429) limiter.pushBack();
@@ -271,19 +297,28 @@ type Written = WriteOutcome & { counts: PlanCounts };
 
 /**
  * Plans and writes the returned replicas a slice at a time: a 100,000-replica first sync never
- * holds every new item beside every row. Settled replicas are counted from the stored state.
+ * holds every new item beside every row. Settled replicas are counted from the stored state. A
+ * write DynamoDB cannot store is quarantined before it is sent (and by the store, should DynamoDB
+ * still refuse one); the rest of the slice is written.
  */
-async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext, attention: AttentionEntry[]): Promise<Written> {
-  const result: Written = { written: 0, conflicts: [], counts: emptyCounts() };
+async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext, run: Run, signal?: AbortSignal): Promise<Written> {
+  const result: Written = { written: 0, conflicts: [], rejected: [], counts: emptyCounts() };
   let slice: ApiRow[] = [];
   const flush = async (): Promise<void> => {
+    throwIfInterrupted(signal);
     const part = planUpserts(slice, context);
-    slice = [];
-    const outcome = await store.applyWrites(part.writes);
-    attention.push(...attentionOf(part.writes, outcome.conflicts));
+    const { storable, rejected } = quarantine(part.writes);
+    const outcome = await store.applyWrites(storable, { signal });
+    run.written += outcome.written;
+    throwIfInterrupted(signal);
+    rejected.push(...outcome.rejected);
+    const rejectedIds = new Set(rejected.map((rejection) => rejection.replicaId));
+    run.attention.push(...attentionOf(part.writes, [...outcome.conflicts, ...rejectedIds]));
     result.written += outcome.written;
     result.conflicts.push(...outcome.conflicts);
-    result.counts = addCounts(result.counts, part.counts);
+    result.rejected.push(...rejected);
+    result.counts = addCounts(result.counts, rejected.length === 0 ? part.counts : recounted(slice, rejectedIds, context));
+    slice = [];
   };
   for (const row of rows) {
     slice.push(row);
@@ -293,14 +328,34 @@ async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context
   return result;
 }
 
+/** The writes DynamoDB will store, and a rejection for each it cannot. */
+function quarantine(writes: ReplicaWrite[]): { storable: ReplicaWrite[]; rejected: Rejection[] } {
+  const storable: ReplicaWrite[] = [];
+  const rejected: Rejection[] = [];
+  for (const write of writes) {
+    const violation = checkReplicaWrite(write);
+    if (violation) rejected.push({ replicaId: write.replicaId, limit: violation.limit, sentence: violation.sentence });
+    else storable.push(write);
+  }
+  return { storable, rejected };
+}
+
+/** A slice's counts with its rejected replicas counted as unchanged: their stored copies did not change. */
+function recounted(slice: ApiRow[], rejectedIds: Set<string>, context: PlanContext): PlanCounts {
+  const kept = planUpserts(slice.filter((row) => !rejectedIds.has(row.replica_id)), context).counts;
+  return addCounts(kept, planRejected(rejectedIds, context.stored));
+}
+
 /** Deletions go last, and only when every other write landed: a run with a conflict deletes nothing. */
-async function writeDeletions(store: ReplicaStore, plan: Pick<Plan, 'writes' | 'counts'>, upserts: Written): Promise<Written> {
+async function writeDeletions(store: ReplicaStore, plan: Pick<Plan, 'writes' | 'counts'>, upserts: Written, signal?: AbortSignal): Promise<Written> {
   const counts = { ...plan.counts, deleted: 0 };
-  if (upserts.conflicts.length > 0 || plan.writes.length === 0) return { written: upserts.written, conflicts: upserts.conflicts, counts };
-  const deleted = await store.applyWrites(plan.writes);
+  if (upserts.conflicts.length > 0 || plan.writes.length === 0) return { ...upserts, counts };
+  const deleted = await store.applyWrites(plan.writes, { signal });
+  throwIfInterrupted(signal);
   return {
     written: upserts.written + deleted.written,
     conflicts: [...upserts.conflicts, ...deleted.conflicts],
+    rejected: [...upserts.rejected, ...deleted.rejected],
     counts: { ...counts, deleted: deleted.written },
   };
 }
@@ -315,7 +370,8 @@ function verdict(
   terms: SettingTerms,
 ): RunResult {
   const counts = addCounts(planned, planSettled(extracted.settled, extracted.stored));
-  const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, warnings: confirmed.warnings };
+  const warnings = [...confirmed.warnings, ...written.rejected.map((rejection) => rejection.sentence)];
+  const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, rejected: written.rejected, warnings };
   if (breaker) {
     const { wouldDelete, liveInScope, maxDeleteFraction } = breaker;
     const error = `This run would have marked ${wouldDelete} of ${liveInScope} live replicas deleted, more than the breaker allows (max delete fraction ${maxDeleteFraction}), so it marked none; if they really are gone, run once with ${terms.assign('maxDeleteFraction', '1')}.`;
@@ -344,6 +400,7 @@ function summarize(run: Run, result: RunResult, finishedAt: Date): RunSummary {
     restored: counts.restored,
     deleted: counts.deleted,
     stuck: counts.stuck,
+    rejected: result.rejected?.length ?? 0,
     retries: run.retries,
     ...(result.error === undefined ? {} : { error: result.error }),
     written: result.written ?? 0,

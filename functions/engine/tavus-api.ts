@@ -128,16 +128,17 @@ export class TavusApi implements PageSource {
 
   private async request(query: Record<string, string>, what: string, request: PageRequest): Promise<ReplicaPage> {
     const url = `${this.listUrl}?${new URLSearchParams(query)}`;
-    const { deadline, onRetry } = request;
+    const { deadline, onRetry, signal } = request;
     let attempts = 0;
     return pRetry(
       (attemptNumber) => {
         attempts = attemptNumber;
         this.checkDeadline(what, deadline);
-        return this.attempt(url, what, deadline);
+        return this.attempt(url, what, deadline, signal);
       },
       {
         retries: this.options.retries,
+        signal,
         shouldRetry: ({ error }) => error instanceof RetryableFailure,
         // p-retry 7 has no per-attempt delay function, so it waits nothing itself (0 ms) and
         // this hook waits instead: it honours Retry-After and uses full jitter, which p-retry's
@@ -156,7 +157,7 @@ export class TavusApi implements PageSource {
           }
           this.retries += 1;
           onRetry?.({ reason: error.reason, status: error.status, attempt: attemptNumber, delayMs });
-          await sleep(delayMs);
+          await sleep(delayMs, undefined, { signal });
         },
       },
     ).catch((error: unknown) => {
@@ -171,7 +172,7 @@ export class TavusApi implements PageSource {
     });
   }
 
-  private async attempt(url: string, what: string, deadline: number | undefined): Promise<ReplicaPage> {
+  private async attempt(url: string, what: string, deadline: number | undefined, stop: AbortSignal | undefined): Promise<ReplicaPage> {
     // An attempt never outlives the walk's budget: the budget error then names the real cause.
     const budgetLeft = deadline === undefined ? Infinity : deadline - Date.now();
     const timeoutMs = Math.max(1, Math.min(this.options.requestTimeoutMs, budgetLeft));
@@ -183,10 +184,12 @@ export class TavusApi implements PageSource {
         headers: { 'x-api-key': this.options.apiKey, accept: 'application/json' },
         // A redirect would carry x-api-key to whatever host it names: fail on it instead.
         redirect: 'manual',
-        signal: timeout,
+        signal: stop === undefined ? timeout : AbortSignal.any([timeout, stop]),
       });
       text = await response.text();
     } catch (error) {
+      // Stopped from outside: no retry, the run says it was interrupted.
+      if (stop?.aborted) throw new TavusApiError(`${capitalize(what)} was cancelled: the run was interrupted.`, undefined, { cause: error });
       const reason = timeout.aborted
         ? `no answer within ${timeoutMs} ms`
         : `network error: ${describeNetworkError(error)}`;

@@ -17,6 +17,7 @@ export const METRIC = {
   inError: 'ReplicasInError',
   newlyInError: 'ReplicasNewlyInError',
   finetuneFailed: 'ReplicasFinetuneFailed',
+  rejected: 'ReplicasRejected',
   retries: 'ApiRetries',
   durationMs: 'SyncDurationMs',
 } as const;

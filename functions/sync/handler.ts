@@ -9,6 +9,7 @@ import { dynamoClient } from '../engine/dynamo-client.js';
 import { redactor } from '../engine/redact.js';
 import { DEPLOYED_TERMS, parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
 import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
+import { recordOf, type RecordedSummary } from '../engine/run-record.js';
 import { productionParts } from '../engine/wiring.js';
 import { readApiKey } from './api-key.js';
 import { METRIC } from '../engine/telemetry.js';
@@ -32,11 +33,15 @@ export class SyncFailedError extends Error {
 /** Once per container: warm invocations reuse its connections. The SDK honours AWS_ENDPOINT_URL_DYNAMODB. */
 const dynamo = dynamoClient(undefined);
 
-export async function handler(event: SyncEvent | undefined, context: Context): Promise<RunSummary> {
+/** Time kept back from the Lambda timeout: the run stops this long before it, whatever its phase. */
+export const STOP_MARGIN_MS = 30_000;
+
+export async function handler(event: SyncEvent | undefined, context: Context): Promise<RecordedSummary> {
   logger.addContext(context);
   logger.info('Sync starting.', { trigger: event?.source ?? 'manual', scheduled_time: event?.scheduled_time });
   let summary: RunSummary | undefined;
   let redact = (text: string) => text;
+  const stop = stopBeforeTimeout(context);
   try {
     // A bad value names the cdk.json context key an operator sets, and the variable it became.
     const settings = parseSettings(rawSettingsFromEnv(process.env), (key) => `The ${DEPLOYED_TERMS.name(key)}`);
@@ -44,7 +49,7 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
     redact = redactor(apiKey);
     summary = await runSync(
       settings,
-      { ...productionParts({ client: dynamo, settings, apiKey, terms: DEPLOYED_TERMS }), log: powertoolsLog(redact) },
+      { ...productionParts({ client: dynamo, settings, apiKey, terms: DEPLOYED_TERMS }), log: powertoolsLog(redact), signal: stop.signal },
       { walkBudgetMs: walkBudgetMs(context.getRemainingTimeInMillis()) },
     );
   } catch (error) {
@@ -52,14 +57,27 @@ export async function handler(event: SyncEvent | undefined, context: Context): P
     logger.error('The sync could not run.', { error: (error as Error).message });
     throw error;
   } finally {
+    clearTimeout(stop.timer);
     recordMetrics(summary);
     metrics.publishStoredMetrics();
   }
-  // The summary carries sentences from the engine: cut the key out should one ever quote it.
-  const reported = JSON.parse(redact(JSON.stringify(summary))) as RunSummary;
+  // The summary carries sentences from the engine: cut the key out should one ever quote it. The
+  // log line and return value keep what the run record keeps (thousands in error would bloat them).
+  const reported = JSON.parse(redact(JSON.stringify(recordOf(summary)))) as RecordedSummary;
   logger.info('Sync finished.', { summary: reported });
   if (reported.status === 'failed') throw new SyncFailedError(reported.error ?? 'The sync failed.');
   return reported;
+}
+
+/**
+ * Aborts the run a margin before the invocation would time out, so it releases the lease and
+ * records itself instead of being killed holding it.
+ */
+function stopBeforeTimeout(context: Context): { signal: AbortSignal; timer: NodeJS.Timeout } {
+  const controller = new AbortController();
+  const stopInMs = Math.max(0, context.getRemainingTimeInMillis() - STOP_MARGIN_MS);
+  const timer = setTimeout(() => controller.abort('stopped before the Lambda timeout'), stopInMs);
+  return { signal: controller.signal, timer };
 }
 
 /**
@@ -92,6 +110,7 @@ function recordMetrics(summary: RunSummary | undefined): void {
   count(METRIC.inError, summary.in_error);
   count(METRIC.newlyInError, summary.newly_in_error);
   count(METRIC.finetuneFailed, summary.finetune_failed);
+  count(METRIC.rejected, summary.rejected);
 }
 
 /** The engine's log calls as Powertools JSON lines, with the key cut out should any text carry it. */

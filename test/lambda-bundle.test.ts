@@ -18,7 +18,7 @@ import type { TableNames } from '../functions/engine/tables.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { LAMBDA_BUNDLE } from '../lib/bundling.js';
-import { BUNDLE_FILE } from '../lib/sync-function.js';
+import { bundleFile as bundleFileOf } from './support/bundles.js';
 import { buildApp } from './support/cdk-app.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub.js';
@@ -53,14 +53,7 @@ beforeAll(async () => {
     (resource) => resource.Type === 'AWS::Lambda::Function',
   );
   expect(fn!.Properties.Handler).toBe('index.handler');
-  // The asset manifest says which asset folder the function's code key was built from.
-  const manifest = JSON.parse(readFileSync(path.join(outdir, 'TavusReplicaSync.assets.json'), 'utf8')) as {
-    files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
-  };
-  const asset = Object.values(manifest.files).find((file) =>
-    Object.values(file.destinations).some((destination) => destination.objectKey === fn!.Properties.Code.S3Key),
-  );
-  bundleFile = path.join(outdir, asset!.source.path, BUNDLE_FILE);
+  bundleFile = bundleFileOf(outdir, 'TavusReplicaSync', fn!);
   deployedEnv = Object.fromEntries(
     Object.entries(fn!.Properties.Environment.Variables as Record<string, unknown>).filter(
       (entry): entry is [string, string] => typeof entry[1] === 'string',

@@ -29,13 +29,15 @@ interface Exited {
 }
 
 /**
- * `tsx bin/replica-sync.ts sync ...`, detached: a process group of its own, as a shell job. Not
- * through npx: npm re-raises a signal it received on itself, so its own status is "killed by
- * SIGINT" (which a shell shows as 130 too) rather than the CLI's exit status this test reads.
+ * `node --import tsx bin/replica-sync.ts sync ...` (what `npm run sync` runs), detached: a process
+ * group of its own, as a shell job. One process: tsx's own CLI would put a parent in front that
+ * SIGKILLs the sync if it does not acknowledge a signal within 30 ms. Not through npm: npm
+ * re-raises a signal it received on itself, so its own status is "killed by SIGINT" (which a shell
+ * shows as 130 too) rather than the CLI's exit status this test reads.
  */
 function startCli(args: string[]): { child: ChildProcess; exited: Promise<Exited>; stderr: () => string } {
   const env: NodeJS.ProcessEnv = { ...process.env, TAVUS_API_KEY: KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/replica-sync.ts', 'sync', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/replica-sync.ts', 'sync', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -3,10 +3,8 @@
  * `--finetune` filters on `finetune_status`, the report shows fine-tunes running, failed and how
  * long they took, and the history shows `finetune_changed` events.
  *
- * STAND-INS: the engine does not write the fine-tune attributes (`finetune_status_changed_at`,
- * `stuck_reason`) or `finetune_changed` events yet, so these tests put items and events shaped as
- * CONTRACT.md's "Two-phase training" describes straight into fresh tables. Once the engine writes
- * them, a sync of the simulator can fill these tables instead.
+ * Items and events are put straight into fresh tables, shaped as CONTRACT.md's "Two-phase
+ * training" describes, so each case is exact; test/faces-sync.test.ts proves the engine writes them so.
  */
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -5,7 +5,7 @@ import {
   deletionCandidates,
   isSettled,
   planDeletions,
-  planSettled,
+  planUnchanged,
   planUpserts,
   stuckSinceFor,
   type Plan,
@@ -58,7 +58,7 @@ function plan(seen: ApiRow[], stored: Map<string, StoredReplica>, overrides: Par
   };
   const settled = seen.filter((r) => isSettled(r, stored.get(r.replica_id)));
   const returned = seen.filter((r) => !isSettled(r, stored.get(r.replica_id)));
-  let counts = planSettled(settled.map((r) => r.replica_id), stored);
+  let counts = planUnchanged(settled.map((r) => r.replica_id), stored);
   const writes: ReplicaWrite[] = [];
   for (let start = 0; start < returned.length; start += SLICE) {
     const part = planUpserts(returned.slice(start, start + SLICE), context);
@@ -408,7 +408,7 @@ describe('settled replicas (rows the walk may drop as they arrive)', () => {
   });
 
   it('count as unchanged, and in error when their stored status is error, exactly as planning their rows counts them', () => {
-    const counts = planSettled(['done', 'failed'], stored);
+    const counts = planUnchanged(['done', 'failed'], stored);
     expect(counts).toMatchObject({ unchanged: 2, inError: 1, created: 0, updated: 0, stuck: 0, newlyInError: 0 });
     const context = { stored, now: at(1), stuckAfterMs: 6 * HOUR, finetuneStuckAfterMs: 12 * HOUR, maxDeleteFraction: 0.5, runId: 'run-1' };
     const planned = planUpserts([row('done'), row('failed', { status: 'error' })], context);
@@ -474,7 +474,7 @@ describe('the fine-tune phase (Phoenix-4.5)', () => {
     const rows = ['a', 'b', 'c', 'd', 'e', 'g'].map((id) => row(id, { finetune_status: 'failed' }));
     const stored = synced(rows);
     expect(isSettled(rows[0]!, stored.get('a'))).toBe(true);
-    expect(planSettled(['a'], stored).finetuneFailed).toBe(1);
+    expect(planUnchanged(['a'], stored).finetuneFailed).toBe(1);
     expect(plan(rows, stored).counts.finetuneFailed).toBe(6);
     expect(plan(rows.slice(0, 2), stored).counts.finetuneFailed).toBe(6);
     const held = plan(rows.slice(0, 1), stored, { confirmedGone: new Set(['b', 'c', 'd', 'e', 'g']) });

@@ -5,7 +5,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { forEachBounded } from './bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
 import { describeAwsError, StoreError } from './errors.js';
-import { checkReplicaWrite, replicaIdForMessage } from './item-limits.js';
+import { rejectionOf, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
 import type { ReplicaWrite } from './plan.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
@@ -140,7 +140,7 @@ export class DynamoReplicaStore implements ReplicaStore {
    * write it refuses stands alone, quarantine that one and write the rest.
    */
   private async narrowRefused(pending: ReplicaWrite[], refused: unknown): Promise<WriteOutcome> {
-    if (pending.length === 1) return { written: 0, conflicts: [], rejected: [rejectionOf(pending[0] as ReplicaWrite, refused)] };
+    if (pending.length === 1) return { written: 0, conflicts: [], rejected: [refusalOf(pending[0] as ReplicaWrite, refused)] };
     const half = Math.ceil(pending.length / 2);
     return addOutcome(await this.writeBatch(pending.slice(0, half)), await this.writeBatch(pending.slice(half)));
   }
@@ -218,7 +218,7 @@ function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], o
   for (const write of pending) {
     const own = reasons.slice(index, index + 1 + write.events.length);
     const invalid = own.find((reason) => reason.Code === 'ValidationError');
-    if (invalid) outcome.rejected.push(rejectionOf(write, invalid));
+    if (invalid) outcome.rejected.push(refusalOf(write, invalid));
     else if (own[0]?.Code === 'ConditionalCheckFailed') outcome.conflicts.push(write.replicaId);
     else retry.push(write);
     index += 1 + write.events.length;
@@ -233,9 +233,9 @@ function isRefusedAsInvalid(error: unknown): boolean {
 }
 
 /** The rejection of a write DynamoDB refused: the limit it breaks when the check knows it, else DynamoDB's words. */
-function rejectionOf(write: ReplicaWrite, refusal: unknown): Rejection {
-  const known = checkReplicaWrite(write);
-  if (known) return { replicaId: write.replicaId, limit: known.limit, sentence: known.sentence };
+function refusalOf(write: ReplicaWrite, refusal: unknown): Rejection {
+  const known = rejectionOf(write);
+  if (known) return known;
   const said = (refusal as { Message?: string; message?: string }).Message ?? (refusal as Error).message ?? 'no reason given';
   return {
     replicaId: write.replicaId,

@@ -8,6 +8,7 @@
  * Sizes follow DynamoDB's own rules (CapacityUnitCalculations in the developer guide), checked
  * byte for byte against DynamoDB Local in test/item-limits-dynamodb.test.ts.
  */
+import type { Rejection } from './store.js';
 import { REPLICAS_TABLE, REPLICA_EVENTS_TABLE, type TableDefinition } from './tables.js';
 
 /** 400 KB, attribute names included (DynamoDB's KB is 1024 bytes). */
@@ -59,6 +60,12 @@ export interface ReplicaWriteShape {
  */
 export function checkReplicaWrite(write: ReplicaWriteShape): LimitViolation | undefined {
   return measureReplicaWrite(write).violation;
+}
+
+/** The write's rejection (which replica, which limit, the sentence), or undefined when it fits. */
+export function rejectionOf(write: ReplicaWriteShape): Rejection | undefined {
+  const violation = checkReplicaWrite(write);
+  return violation && { replicaId: write.replicaId, limit: violation.limit, sentence: violation.sentence };
 }
 
 /**

@@ -128,7 +128,7 @@ export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
 /**
  * A returned row that needs no write now or at any clock reading this run: stored, live, not
  * stuck, not training and no fine-tune in progress (so it cannot become stuck), and its API fields
- * unchanged. The walk may drop such rows as they arrive and keep only their ids; `planSettled`
+ * unchanged. The walk may drop such rows as they arrive and keep only their ids; `planUnchanged`
  * counts them.
  */
 export function isSettled(row: ApiRow, before: StoredReplica | undefined): boolean {
@@ -142,37 +142,26 @@ export function isSettled(row: ApiRow, before: StoredReplica | undefined): boole
   );
 }
 
-/** Counts for settled replicas, from their stored state: each is unchanged; some in error or fine-tune failed. */
-export function planSettled(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
+/**
+ * Counts for replicas this run leaves as stored: settled ones (the walk dropped them as needing
+ * nothing) and rejected ones (DynamoDB cannot store their new row). Each is unchanged, with the
+ * flags of its stored copy if that copy is live.
+ */
+export function planUnchanged(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
   const counts = emptyCounts();
   for (const id of ids) {
     counts.unchanged += 1;
     const replica = stored.get(id);
-    if (replica !== undefined) countFlags(counts, replica);
+    if (replica !== undefined && replica.deleted_at === undefined) countFlags(counts, replica);
   }
   return counts;
 }
 
-/** A live replica the run leaves as stored (settled, unseen, held back): its flags still count. */
+/** A live replica the run leaves as stored (settled, rejected, unseen, held back): its flags still count. */
 function countFlags(counts: PlanCounts, replica: StoredReplica): void {
   if (replica.stuck_since !== undefined) counts.stuck += 1;
   if (replica.status === 'error') counts.inError += 1;
   if (finetuneClass(replica.finetune_status) === 'failed') counts.finetuneFailed += 1;
-}
-
-/**
- * Counts for replicas whose write DynamoDB cannot store: each is unchanged (its stored copy stays
- * as it was, or there is none), with the flags of that stored copy.
- */
-export function planRejected(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
-  const counts = emptyCounts();
-  for (const id of ids) {
-    counts.unchanged += 1;
-    const before = stored.get(id);
-    if (before === undefined || before.deleted_at !== undefined) continue;
-    countFlags(counts, before);
-  }
-  return counts;
 }
 
 /** Events of one run: same time, same run id, same expiry. */

@@ -13,8 +13,7 @@ import {
   emptyCounts,
   isSettled,
   planDeletions,
-  planRejected,
-  planSettled,
+  planUnchanged,
   planUpserts,
   type Plan,
   type PlanContext,
@@ -26,7 +25,7 @@ import type { ApiRow, StoredReplica } from './replica.js';
 import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
 import type { Rejection, ReplicaStore, RunLedger, WriteOutcome } from './store.js';
 import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
-import { checkReplicaWrite } from './item-limits.js';
+import { rejectionOf } from './item-limits.js';
 import { recordOf } from './run-record.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './walk.js';
 
@@ -140,7 +139,6 @@ interface RunResult {
  */
 export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
   const clock = deps.clock ?? (() => new Date());
-  const describe = deps.describeError ?? ((error: unknown) => (error as Error).message);
   const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0, attention: [], phase: 'start', written: 0 };
   let result: RunResult;
   try {
@@ -333,8 +331,8 @@ function quarantine(writes: ReplicaWrite[]): { storable: ReplicaWrite[]; rejecte
   const storable: ReplicaWrite[] = [];
   const rejected: Rejection[] = [];
   for (const write of writes) {
-    const violation = checkReplicaWrite(write);
-    if (violation) rejected.push({ replicaId: write.replicaId, limit: violation.limit, sentence: violation.sentence });
+    const rejection = rejectionOf(write);
+    if (rejection) rejected.push(rejection);
     else storable.push(write);
   }
   return { storable, rejected };
@@ -343,7 +341,7 @@ function quarantine(writes: ReplicaWrite[]): { storable: ReplicaWrite[]; rejecte
 /** A slice's counts with its rejected replicas counted as unchanged: their stored copies did not change. */
 function recounted(slice: ApiRow[], rejectedIds: Set<string>, context: PlanContext): PlanCounts {
   const kept = planUpserts(slice.filter((row) => !rejectedIds.has(row.replica_id)), context).counts;
-  return addCounts(kept, planRejected(rejectedIds, context.stored));
+  return addCounts(kept, planUnchanged(rejectedIds, context.stored));
 }
 
 /** Deletions go last, and only when every other write landed: a run with a conflict deletes nothing. */
@@ -369,7 +367,7 @@ function verdict(
   written: Written,
   terms: SettingTerms,
 ): RunResult {
-  const counts = addCounts(planned, planSettled(extracted.settled, extracted.stored));
+  const counts = addCounts(planned, planUnchanged(extracted.settled, extracted.stored));
   const warnings = [...confirmed.warnings, ...written.rejected.map((rejection) => rejection.sentence)];
   const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, rejected: written.rejected, warnings };
   if (breaker) {

@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { apiFields, type ApiRow } from '../functions/engine/replica.js';
+import { apiFields, type ApiRow } from '../functions/engine/model/replica.js';
 
 export interface NaiveSyncOptions {
   apiUrl: string;

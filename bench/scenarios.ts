@@ -5,9 +5,9 @@
  * process in `npm run bench`, this process in the smoke test) is the caller's choice.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createMissingTables } from '../functions/engine/table-provisioning.js';
-import type { TableNames } from '../functions/engine/tables.js';
-import { DEFAULTS } from '../functions/engine/settings.js';
+import { createMissingTables } from '../functions/engine/load/table-provisioning.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
+import { DEFAULTS } from '../functions/engine/settings/registry.js';
 import { TavusSimulator, makeReplicas } from '../local/tavus-simulator.js';
 import type { SideJob, SideMeasure } from './side.js';
 

@@ -5,14 +5,14 @@
  * caller. `bench/run.ts` runs each side in a fresh child process so memory figures do not mix.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../functions/engine/dynamo-client.js';
-import type { ReplicaWrite } from '../functions/engine/plan.js';
-import { parseSettings } from '../functions/engine/settings.js';
-import type { ReplicaStore, RunLedger, WriteOutcome } from '../functions/engine/store.js';
+import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
+import type { ReplicaWrite } from '../functions/engine/model/write.js';
+import { parseSettings } from '../functions/engine/settings/registry.js';
+import type { ReplicaStore, RunLedger, WriteOutcome } from '../functions/engine/load/store.js';
 import { runSync, type SyncLog } from '../functions/engine/sync.js';
-import type { TableNames } from '../functions/engine/tables.js';
-import type { ApiTuning } from '../functions/engine/tavus-api.js';
-import type { WalkProgress } from '../functions/engine/walk.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
+import type { ApiTuning } from '../functions/engine/extract/tavus-api.js';
+import type { WalkProgress } from '../functions/engine/extract/walk.js';
 import { productionParts } from '../functions/engine/wiring.js';
 import { naiveSync } from './naive-sync.js';
 

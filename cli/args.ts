@@ -1,20 +1,11 @@
 /**
- * The CLI's flags: the settings' flags come from the registry (functions/engine/settings.ts); the
+ * The CLI's flags: the settings' flags come from the registry (functions/engine/settings/registry.ts); the
  * flags only the CLI has are described here, each once, with its help line.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError, type SettingTerms } from '../functions/engine/errors.js';
-import {
-  ENVIRONMENT_VARIABLES,
-  parseSettings,
-  rawSettingsFromEnv,
-  SETTING_KEYS,
-  settingSpec,
-  type RawSettings,
-  type SETTINGS,
-  type SettingKey,
-  type SyncSettings,
-} from '../functions/engine/settings.js';
+import { InputError } from '../functions/engine/errors.js';
+import type { SettingTerms } from '../functions/engine/settings/terms.js';
+import { ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SETTING_KEYS, settingSpec, type RawSettings, type SETTINGS, type SettingKey, type SyncSettings } from '../functions/engine/settings/registry.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Registry = typeof SETTINGS;

@@ -1,11 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import path from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../local/dynamodb-local.js';
-import { dynamoClient } from '../functions/engine/dynamo-client.js';
+import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
 import { InputError, StoreError } from '../functions/engine/errors.js';
-import { parseUrl } from '../functions/engine/settings.js';
-import { createMissingTables } from '../functions/engine/table-provisioning.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import { parseUrl } from '../functions/engine/settings/parsers.js';
+import { createMissingTables } from '../functions/engine/load/table-provisioning.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 
 export interface DynamoTarget {
   local?: boolean;

@@ -1,6 +1,7 @@
-import type { AlertKind, AttentionEntry } from '../functions/engine/attention.js';
-import type { RunSummary, SyncLog } from '../functions/engine/sync.js';
-import type { WalkProgress } from '../functions/engine/walk.js';
+import type { AlertKind, AttentionEntry } from '../functions/engine/model/events.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
+import type { SyncLog } from '../functions/engine/sync.js';
+import type { WalkProgress } from '../functions/engine/extract/walk.js';
 import { textTable } from './text-table.js';
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../functions/engine/errors.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 import { TABLE_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { parseFilters, type ReplicaFilters } from './query/filters.js';

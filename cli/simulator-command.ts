@@ -1,6 +1,6 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { InputError } from '../functions/engine/errors.js';
-import { parsePositiveInteger } from '../functions/engine/settings.js';
+import { parsePositiveInteger } from '../functions/engine/settings/parsers.js';
 import { parseFlags } from './args.js';
 
 const HELP = `Usage: npm run simulator -- [--replicas N] [--port P] [--page-size-cap N] [--latency-ms N]

@@ -1,5 +1,5 @@
-import { API_RESOURCE_SHAPES } from '../functions/engine/api-resource.js';
-import { apiKeyFromEnv } from '../functions/engine/settings.js';
+import { API_RESOURCE_SHAPES } from '../functions/engine/extract/api-resource.js';
+import { apiKeyFromEnv } from '../functions/engine/settings/registry.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
 import { CLI_TERMS, SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';

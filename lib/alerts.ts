@@ -19,8 +19,8 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
-import { NOTIFIER_ENVIRONMENT, NOTIFIER_SERVICE_NAME } from '../functions/notify/names.js';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings/registry.js';
+import { NOTIFIER_ENVIRONMENT, NOTIFIER_SERVICE_NAME } from '../functions/engine/contract/notifier.js';
 import { lambdaConventions } from './sync-function.js';
 
 
@@ -60,7 +60,7 @@ export class Alerts extends Construct {
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
     const streamArn = props.eventsTable.tableStreamArn;
-    if (streamArn === undefined) throw new Error('The events table has no stream: its definition (functions/engine/tables.ts) must set stream.');
+    if (streamArn === undefined) throw new Error('The events table has no stream: its definition (functions/engine/contract/tables.ts) must set stream.');
 
     const key = new Key(this, 'AlertsTopicKey', {
       description: 'Encrypts the Tavus replica alerts topic.',

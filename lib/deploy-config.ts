@@ -1,21 +1,13 @@
 /**
  * The app's configuration: CDK context (cdk.json, or `-c key=value` on the command line), checked
  * once here with one sentence per mistake. The sync's own settings go through the same validator
- * the CLI and the handler use (functions/engine/settings.ts), so a value cdk.json accepts is a
+ * the CLI and the handler use (functions/engine/settings/registry.ts), so a value cdk.json accepts is a
  * value the function accepts.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { InputError } from '../functions/engine/errors.js';
-import {
-  parseDuration,
-  parseSettings,
-  SETTING_KEYS,
-  settingSpec,
-  type RawSettings,
-  type SETTINGS,
-  type SettingKey,
-  type SyncSettings,
-} from '../functions/engine/settings.js';
+import { parseDuration } from '../functions/engine/settings/parsers.js';
+import { parseSettings, SETTING_KEYS, settingSpec, type RawSettings, type SETTINGS, type SettingKey, type SyncSettings } from '../functions/engine/settings/registry.js';
 
 type Registry = typeof SETTINGS;
 type ContextOf<K extends SettingKey> = Registry[K] extends { context: infer C extends string } ? C : never;

@@ -1,6 +1,6 @@
 /**
  * What watches the sync: alarms that mail an SNS topic, and a dashboard. Every metric name comes
- * from functions/engine/telemetry.ts, the list the handler emits.
+ * from functions/engine/contract/telemetry.ts, the list the handler emits.
  */
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -26,7 +26,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/contract/telemetry.js';
 
 export interface SyncMonitoringProps {
   fn: IFunction;

@@ -11,8 +11,8 @@ import { LambdaInvoke, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-sche
 import { CfnSecret, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { putSecretValueCommand } from '../functions/engine/api-key-secret.js';
-import type { TableRole } from '../functions/engine/dynamodb-actions.js';
+import { putSecretValueCommand } from '../functions/engine/contract/api-key-secret.js';
+import type { TableRole } from '../functions/engine/contract/dynamodb-actions.js';
 import { Alerts } from './alerts.js';
 import type { DeployConfig } from './deploy-config.js';
 import { SyncMonitoring } from './monitoring.js';

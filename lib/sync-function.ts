@@ -10,9 +10,9 @@ import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunction
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/dynamodb-actions.js';
-import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
+import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/contract/dynamodb-actions.js';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings/registry.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/contract/telemetry.js';
 import { LAMBDA_BUNDLE } from './bundling.js';
 import type { SyncTable } from './sync-table.js';
 
@@ -127,7 +127,7 @@ export class SyncFunction extends NodejsFunction {
 
   /**
    * Names the table to the function in its environment variable and grants it exactly the actions
-   * the engine sends to a table of that role (functions/engine/dynamodb-actions.ts), on the table
+   * the engine sends to a table of that role (functions/engine/contract/dynamodb-actions.ts), on the table
    * itself: no index, no stream, no table management.
    */
   bindTable(table: SyncTable): void {

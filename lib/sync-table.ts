@@ -1,13 +1,13 @@
 /**
- * A table of the sync, built from its shared definition (functions/engine/tables.ts) and carrying
+ * A table of the sync, built from its shared definition (functions/engine/contract/tables.ts) and carrying
  * its role, so the function binds a table and its definition as one: a caller cannot pair the
  * replicas table with the runs table's definition or grants.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { TableV2, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import type { TableRole } from '../functions/engine/dynamodb-actions.js';
-import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
+import type { TableRole } from '../functions/engine/contract/dynamodb-actions.js';
+import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/contract/tables.js';
 import { tableShape, type TableShape } from './table-props.js';
 
 const DEFINITIONS: Record<TableRole, TableDefinition> = {

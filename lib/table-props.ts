@@ -1,9 +1,9 @@
 /**
- * Turns the plain table definitions of functions/engine/tables.ts into TableV2 props: the keys,
+ * Turns the plain table definitions of functions/engine/contract/tables.ts into TableV2 props: the keys,
  * indexes and TTL `cdk deploy` creates are the ones `--create-tables` creates on a laptop.
  */
 import { AttributeType, StreamViewType, type Attribute, type TablePropsV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { KeyAttribute, TableDefinition } from '../functions/engine/tables.js';
+import type { KeyAttribute, TableDefinition } from '../functions/engine/contract/tables.js';
 
 export type TableShape = Pick<TablePropsV2, 'tableName' | 'partitionKey' | 'sortKey' | 'globalSecondaryIndexes' | 'timeToLiveAttribute' | 'dynamoStream'>;
 

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../functions/engine/dynamo-client.js';
+import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
 
 export interface DynamoDbLocal {
   /** e.g. http://127.0.0.1:8123 */

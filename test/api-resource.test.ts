@@ -1,8 +1,9 @@
 /** api-resource.ts: either endpoint's rows come out under the same canonical names, so one table and one content hash serve both. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_RESOURCE_SHAPES, API_RESOURCES, parseApiResource } from '../functions/engine/api-resource.js';
+import { API_RESOURCE_SHAPES } from '../functions/engine/extract/api-resource.js';
+import { API_RESOURCES, apiFields, type ApiRow, contentHash } from '../functions/engine/model/replica.js';
+import { parseApiResource } from '../functions/engine/settings/parsers.js';
 import { InputError } from '../functions/engine/errors.js';
-import { apiFields, contentHash, type ApiRow } from '../functions/engine/replica.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 
 const KEY = 'test-key';

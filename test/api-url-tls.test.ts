@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settingsFrom } from '../cli/args.js';
 import { InputError } from '../functions/engine/errors.js';
-import { isLoopbackHost, parseApiUrl } from '../functions/engine/settings.js';
+import { isLoopbackHost, parseApiUrl } from '../functions/engine/settings/parsers.js';
 import { handler } from '../functions/sync/handler.js';
 import { readDeployConfig } from '../lib/deploy-config.js';
 import { inputErrorFrom } from './support/input-error.js';

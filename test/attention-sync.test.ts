@@ -6,11 +6,13 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attentionOf, sortAttention, type AttentionEntry } from '../functions/engine/attention.js';
-import type { ReplicaEvent, ReplicaWrite } from '../functions/engine/plan.js';
-import { DynamoReplicaStore } from '../functions/engine/dynamo-replica-store.js';
+import { attentionOf, sortAttention } from '../functions/engine/plan/attention.js';
+import type { AttentionEntry, ReplicaEvent } from '../functions/engine/model/events.js';
+import type { ReplicaWrite } from '../functions/engine/model/write.js';
+import { DynamoReplicaStore } from '../functions/engine/load/dynamo-replica-store.js';
 import { productionParts } from '../functions/engine/wiring.js';
-import { runSync, type RunSummary } from '../functions/engine/sync.js';
+import { runSync } from '../functions/engine/sync.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 import { scanAll } from './support/tables.js';

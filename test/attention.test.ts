@@ -4,17 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatAttention, formatSummary } from '../cli/output.js';
-import {
-  alertKindOf,
-  ALERT_SNAPSHOT_FIELDS,
-  attentionOf,
-  sortAttention,
-  withAlert,
-  type AttentionEntry,
-} from '../functions/engine/attention.js';
-import { EVENT_TYPES, planDeletions, planUpserts, type PlanContext, type ReplicaEvent, type ReplicaWrite } from '../functions/engine/plan.js';
-import type { ApiRow, StoredReplica } from '../functions/engine/replica.js';
-import type { RunSummary } from '../functions/engine/sync.js';
+import { alertKindOf, attentionOf, sortAttention, withAlert } from '../functions/engine/plan/attention.js';
+import { ALERT_SNAPSHOT_FIELDS, type AttentionEntry, EVENT_TYPES, type ReplicaEvent } from '../functions/engine/model/events.js';
+import { planDeletions, planUpserts, type PlanContext } from '../functions/engine/plan/plan.js';
+import type { ReplicaWrite } from '../functions/engine/model/write.js';
+import type { ApiRow, StoredReplica } from '../functions/engine/model/replica.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2025-03-01T12:00:00.000Z');

@@ -1,12 +1,12 @@
 /**
  * Least privilege that means it: the DynamoDB actions the deployed role grants each table
- * (functions/engine/dynamodb-actions.ts, granted as declared by lib/sync-function.ts, which
+ * (functions/engine/contract/dynamodb-actions.ts, granted as declared by lib/sync-function.ts, which
  * test/stack.test.ts checks in the template) are exactly the actions real syncs send. Every
  * request the engine sends to DynamoDB Local is recorded as IAM sees it, through every kind of
  * run: a first sync, a changed resync, deletions, a restore and a run skipped on a held lease.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/dynamodb-actions.js';
+import { DYNAMODB_ACTIONS, type TableRole } from '../functions/engine/contract/dynamodb-actions.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
@@ -75,13 +75,13 @@ describe('the DynamoDB actions the engine sends', () => {
     const undeclared = sent().filter((grant) => !declared.includes(grant));
     expect(
       undeclared,
-      `The engine sent ${undeclared.join(', ')}, which functions/engine/dynamodb-actions.ts does not declare: the deployed role would refuse it. Declare it there if the engine really needs it.`,
+      `The engine sent ${undeclared.join(', ')}, which functions/engine/contract/dynamodb-actions.ts does not declare: the deployed role would refuse it. Declare it there if the engine really needs it.`,
     ).toEqual([]);
   });
 
   it('is granted nothing it never sends', () => {
     const unused = declared.filter((grant) => !sent().includes(grant));
-    expect(unused, `functions/engine/dynamodb-actions.ts declares ${unused.join(', ')}, which no sync sent: remove it from the list.`).toEqual([]);
+    expect(unused, `functions/engine/contract/dynamodb-actions.ts declares ${unused.join(', ')}, which no sync sent: remove it from the list.`).toEqual([]);
   });
 });
 

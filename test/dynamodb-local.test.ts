@@ -14,7 +14,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dynamoClient } from '../functions/engine/dynamo-client.js';
+import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
 import { JavaMissingError, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import type { DynamoDbLocal } from '../local/dynamodb-local.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';

@@ -6,15 +6,16 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiResource } from '../functions/engine/api-resource.js';
-import { parseSettings, type RawSettings } from '../functions/engine/settings.js';
-import { runSync, type RunSummary } from '../functions/engine/sync.js';
+import type { ApiResource } from '../functions/engine/model/replica.js';
+import { parseSettings, type RawSettings } from '../functions/engine/settings/registry.js';
+import { runSync } from '../functions/engine/sync.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 import { productionParts } from '../functions/engine/wiring.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 import { makeReplicas, PHOENIX_4_5, TavusSimulator } from '../local/tavus-simulator.js';
 import { testDynamoClient } from './support/dynamodb.js';
 import { createFreshTables, scanAll } from './support/tables.js';
-import { documentClient } from '../functions/engine/dynamo-client.js';
+import { documentClient } from '../functions/engine/load/dynamo-client.js';
 
 const KEY = 'faces-test-key-7c1e90b2';
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InputError } from '../functions/engine/errors.js';
-import type { TableNames } from '../functions/engine/tables.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 import { runQuery } from '../cli/query-command.js';
 import { finetuneClass, finetuneCycles } from '../cli/query/finetune.js';
 import type { HistoryEntry } from '../cli/query/history.js';

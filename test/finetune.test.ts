@@ -1,6 +1,6 @@
 /** finetune.ts: the classes of `finetune_status` and when an in-progress fine-tune counts as stuck. */
 import { describe, expect, it } from 'vitest';
-import { finetuneClass, finetuneStuckSince } from '../functions/engine/finetune.js';
+import { finetuneClass, finetuneStuckSince } from '../functions/engine/model/finetune.js';
 
 const HOUR = 3_600_000;
 const CHANGED = '2026-03-01T12:00:00.000Z';

@@ -4,8 +4,8 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../functions/engine/plan.js';
-import type { RunSummary } from '../functions/engine/sync.js';
+import { EVENT_TYPES } from '../functions/engine/model/events.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 import { makeReplicas, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { toHistory } from '../cli/query/history.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';

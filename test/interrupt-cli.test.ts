@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { documentClient } from '../functions/engine/dynamo-client.js';
+import { documentClient } from '../functions/engine/load/dynamo-client.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 

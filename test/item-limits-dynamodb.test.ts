@@ -16,8 +16,8 @@ import {
   itemSize,
   type ItemLimit,
   type ReplicaWriteShape,
-} from '../functions/engine/item-limits.js';
-import type { TableNames } from '../functions/engine/tables.js';
+} from '../functions/engine/load/item-limits.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 import { testDynamoClient } from './support/dynamodb.js';
 import { createFreshTables } from './support/tables.js';
 

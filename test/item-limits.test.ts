@@ -10,7 +10,7 @@ import {
   replicaIdForMessage,
   type ItemLimit,
   type ReplicaWriteShape,
-} from '../functions/engine/item-limits.js';
+} from '../functions/engine/load/item-limits.js';
 
 const AT = '2026-11-29T12:00:00.000Z';
 

@@ -16,7 +16,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { TableNames } from '../functions/engine/tables.js';
+import type { TableNames } from '../functions/engine/contract/tables.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { alertEventItem, manyAlerts, putItems, type AlertEventInput } from './support/alert-events.js';
 import { bundleFile } from './support/bundles.js';

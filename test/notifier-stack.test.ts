@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPLICA_EVENTS_TABLE } from '../functions/engine/tables.js';
+import { REPLICA_EVENTS_TABLE } from '../functions/engine/contract/tables.js';
 import { buildApp, type BuiltApp } from './support/cdk-app.js';
 
 type Resource = { Type: string; Properties: Record<string, any> };

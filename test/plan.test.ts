@@ -1,18 +1,8 @@
 /** The pure decisions of plan.ts: what is created, changed, restored, deleted and stuck, and which events say so. */
 import { describe, expect, it } from 'vitest';
-import {
-  addCounts,
-  deletionCandidates,
-  isSettled,
-  planDeletions,
-  planUnchanged,
-  planUpserts,
-  stuckSinceFor,
-  type Plan,
-  type PlanContext,
-  type ReplicaWrite,
-} from '../functions/engine/plan.js';
-import { STORED_REPLICA_PROJECTION, type ApiRow, type StoredReplica } from '../functions/engine/replica.js';
+import { addCounts, deletionCandidates, isSettled, planDeletions, planUnchanged, planUpserts, stuckSinceFor, type Plan, type PlanContext } from '../functions/engine/plan/plan.js';
+import type { ReplicaWrite } from '../functions/engine/model/write.js';
+import { STORED_REPLICA_PROJECTION, type ApiRow, type StoredReplica } from '../functions/engine/model/replica.js';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2025-03-01T12:00:00.000Z');

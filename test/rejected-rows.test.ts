@@ -9,10 +9,10 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoReplicaStore } from '../functions/engine/dynamo-replica-store.js';
-import { planUpserts } from '../functions/engine/plan.js';
-import type { ApiRow } from '../functions/engine/replica.js';
-import type { RunSummary } from '../functions/engine/sync.js';
+import { DynamoReplicaStore } from '../functions/engine/load/dynamo-replica-store.js';
+import { planUpserts } from '../functions/engine/plan/plan.js';
+import type { ApiRow } from '../functions/engine/model/replica.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 import { TavusSimulator, makeReplicas, type SimReplica } from '../local/tavus-simulator.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 

@@ -6,8 +6,8 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECORD_LIST_LIMIT, recordOf } from '../functions/engine/run-record.js';
-import type { RunSummary } from '../functions/engine/sync.js';
+import { RECORD_LIST_LIMIT, recordOf } from '../functions/engine/load/run-record.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 

@@ -6,12 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CLI_TERMS } from '../cli/args.js';
-import { StoreError, type SettingTerms } from '../functions/engine/errors.js';
-import { MemoryReplicaStore, MemoryRunLedger } from '../functions/engine/memory-store.js';
-import type { PageRequest, PageSource, ReplicaPage } from '../functions/engine/page-source.js';
-import type { ApiRow } from '../functions/engine/replica.js';
-import { DEPLOYED_TERMS, parseSettings, type SyncSettings } from '../functions/engine/settings.js';
-import { runSync, type RunSummary, type SyncDependencies } from '../functions/engine/sync.js';
+import { StoreError } from '../functions/engine/errors.js';
+import { DEPLOYED_TERMS, type SettingTerms } from '../functions/engine/settings/terms.js';
+import { MemoryReplicaStore, MemoryRunLedger } from './support/memory-store.js';
+import type { PageRequest, PageSource, ReplicaPage } from '../functions/engine/extract/page-source.js';
+import type { ApiRow } from '../functions/engine/model/replica.js';
+import { parseSettings, type SyncSettings } from '../functions/engine/settings/registry.js';
+import { runSync, type SyncDependencies } from '../functions/engine/sync.js';
+import type { RunSummary } from '../functions/engine/model/summary.js';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2026-01-01T00:00:00.000Z');

@@ -8,17 +8,9 @@ import { CLI_TERMS, parseFlags, rawSettingsFromFlags, settingsFrom, SYNC_FLAGS, 
 import { SYNC_HELP } from '../cli/sync-command.js';
 import type { InputError } from '../functions/engine/errors.js';
 import { inputErrorFrom } from './support/input-error.js';
-import {
-  DEFAULTS,
-  DEPLOYED_TERMS,
-  ENVIRONMENT_VARIABLES,
-  parseSettings,
-  rawSettingsFromEnv,
-  SETTING_KEYS,
-  settingSpec,
-  type SettingKey,
-} from '../functions/engine/settings.js';
-import { DEFAULT_TABLE_NAMES } from '../functions/engine/tables.js';
+import { DEFAULTS, ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SETTING_KEYS, settingSpec, type SettingKey } from '../functions/engine/settings/registry.js';
+import { DEPLOYED_TERMS } from '../functions/engine/settings/terms.js';
+import { DEFAULT_TABLE_NAMES } from '../functions/engine/contract/tables.js';
 import { CONTEXT_DEFAULTS } from '../lib/deploy-config.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -1,15 +1,7 @@
 /** Settings: every value a person types is checked once, and a bad one gets a sentence naming where it came from. */
 import { describe, expect, it } from 'vitest';
-import {
-  apiKeyFromEnv,
-  parseDuration,
-  parseFraction,
-  parseSettings,
-  parseTableName,
-  parseUrl,
-  rawSettingsFromEnv,
-  type RawSettings,
-} from '../functions/engine/settings.js';
+import { apiKeyFromEnv, parseSettings, rawSettingsFromEnv, type RawSettings } from '../functions/engine/settings/registry.js';
+import { parseDuration, parseFraction, parseTableName, parseUrl } from '../functions/engine/settings/parsers.js';
 import { inputErrorFrom } from './support/input-error.js';
 
 const FLAGS: Record<keyof RawSettings, string> = {

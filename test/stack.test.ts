@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../functions/engine/errors.js';
-import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings.js';
-import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/tables.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/telemetry.js';
+import { ENVIRONMENT_VARIABLES } from '../functions/engine/settings/registry.js';
+import { REPLICA_EVENTS_TABLE, REPLICAS_TABLE, SYNC_RUNS_TABLE, type TableDefinition } from '../functions/engine/contract/tables.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/engine/contract/telemetry.js';
 import { CONTEXT_DEFAULTS, readDeployConfig } from '../lib/deploy-config.js';
-import { DYNAMODB_ACTIONS } from '../functions/engine/dynamodb-actions.js';
+import { DYNAMODB_ACTIONS } from '../functions/engine/contract/dynamodb-actions.js';
 import { buildApp, cdkJsonContext, type BuiltApp } from './support/cdk-app.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };

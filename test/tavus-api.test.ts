@@ -3,10 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator, type SimRequest } from '../local/tavus-simulator.js';
-import { TavusApiError, type SettingTerms } from '../functions/engine/errors.js';
-import type { PageRequest, RetryInfo } from '../functions/engine/page-source.js';
-import { parseRetryAfter, TavusApi, type TavusApiOptions } from '../functions/engine/tavus-api.js';
-import { AdaptiveLimit, walkReplicas } from '../functions/engine/walk.js';
+import { TavusApiError } from '../functions/engine/errors.js';
+import type { SettingTerms } from '../functions/engine/settings/terms.js';
+import type { PageRequest, RetryInfo } from '../functions/engine/extract/page-source.js';
+import { parseRetryAfter, TavusApi, type TavusApiOptions } from '../functions/engine/extract/tavus-api.js';
+import { AdaptiveLimit, walkReplicas } from '../functions/engine/extract/walk.js';
 
 const KEY = 'sk-test-tavus-api';
 

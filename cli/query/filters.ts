@@ -1,5 +1,5 @@
 import { InputError } from '../../functions/engine/errors.js';
-import type { ReplicaType } from '../../functions/engine/replica.js';
+import type { ReplicaType } from '../../functions/engine/model/replica.js';
 
 /** The class words `--finetune` accepts besides raw values; `completed` is both a class and a value. */
 export const FINETUNE_CLASS_WORDS = ['in-progress', 'failed'] as const;

@@ -1,5 +1,5 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
-import { SYNC_ATTRIBUTES } from '../../functions/engine/replica.js';
+import { SYNC_ATTRIBUTES } from '../../functions/engine/model/replica.js';
 import { InputError } from '../../functions/engine/errors.js';
 import { textTable } from '../text-table.js';
 import type { Item } from './types.js';

@@ -1,4 +1,4 @@
-import type { EventType } from '../../functions/engine/plan.js';
+import type { EventType } from '../../functions/engine/model/events.js';
 import type { Item } from './types.js';
 
 /** The event types the history knows: the engine's (`finetune_changed` included). */

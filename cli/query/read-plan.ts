@@ -6,7 +6,7 @@
  * created range in the key condition), anything else a Scan of the table.
  */
 import type { QueryCommandInput, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
-import { BY_STATUS_INDEX, STUCK_INDEX } from '../../functions/engine/tables.js';
+import { BY_STATUS_INDEX, STUCK_INDEX } from '../../functions/engine/contract/tables.js';
 import { FINETUNE_COMPLETED, FINETUNE_FAILED } from './finetune.js';
 import type { FinetuneFilter, ReplicaFilters } from './filters.js';
 import type { Item } from './types.js';

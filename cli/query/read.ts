@@ -8,7 +8,7 @@ import {
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { describeAwsError, StoreError } from '../../functions/engine/errors.js';
-import { scanSegments } from '../../functions/engine/parallel-scan.js';
+import { scanSegments } from '../../functions/engine/load/parallel-scan.js';
 import type { ReadPlan } from './read-plan.js';
 import type { Item } from './types.js';
 

@@ -1,7 +1,7 @@
 /** `npm run query -- report`: read both tables, compute the report, print it, and write the page. */
 import { writeFile } from 'node:fs/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TableNames } from '../../functions/engine/tables.js';
+import type { TableNames } from '../../functions/engine/contract/tables.js';
 import type { Format } from './format.js';
 import { renderReportHtml } from './html.js';
 import { scanTable } from './read.js';

@@ -5,64 +5,20 @@
  * the table exactly as it was.
  */
 import { randomUUID } from 'node:crypto';
-import type { SettingTerms } from './errors.js';
-import type { PageRequest, PageSource } from './page-source.js';
-import {
-  addCounts,
-  deletionCandidates,
-  emptyCounts,
-  isSettled,
-  planDeletions,
-  planUnchanged,
-  planUpserts,
-  type Plan,
-  type PlanContext,
-  type PlanCounts,
-  type ReplicaWrite,
-} from './plan.js';
-import { attentionOf, sortAttention, type AttentionEntry } from './attention.js';
-import type { ApiRow, StoredReplica } from './replica.js';
-import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
-import type { Rejection, ReplicaStore, RunLedger, WriteOutcome } from './store.js';
+import type { PageRequest, PageSource } from './extract/page-source.js';
+import { addCounts, deletionCandidates, emptyCounts, isSettled, planDeletions, planUnchanged, planUpserts, type Plan, type PlanContext, type PlanCounts } from './plan/plan.js';
+import { attentionOf, sortAttention } from './plan/attention.js';
+import type { AttentionEntry } from './model/events.js';
+import type { ApiRow, StoredReplica } from './model/replica.js';
+import { ENVIRONMENT_TERMS, type SettingTerms } from './settings/terms.js';
+import type { SyncSettings } from './settings/registry.js';
+import type { Rejection, ReplicaWrite } from './model/write.js';
+import type { RunStatus, RunSummary } from './model/summary.js';
+import type { ReplicaStore, RunLedger, WriteOutcome } from './load/store.js';
 import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
-import { rejectionOf } from './item-limits.js';
-import { recordOf } from './run-record.js';
-import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './walk.js';
-
-export type RunStatus = 'succeeded' | 'failed' | 'skipped';
-
-/** The run summary of the contract, plus a few figures the metrics and the benchmark read. */
-export interface RunSummary {
-  run_id: string;
-  status: RunStatus;
-  started_at: string;
-  finished_at: string;
-  duration_ms: number;
-  pages: number;
-  fetched: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  restored: number;
-  deleted: number;
-  stuck: number;
-  /** Replicas DynamoDB cannot store: skipped, their stored copies as they were (counted unchanged). */
-  rejected: number;
-  retries: number;
-  /** A human sentence, when not succeeded. */
-  error?: string;
-  /** Replica items written (created, updated, restored, deleted, or stuck flags changed). */
-  written: number;
-  /** Live replicas in scope whose status is `error`, and those that turned `error` in this run. */
-  in_error: number;
-  newly_in_error: number;
-  /** Live replicas in scope whose Phoenix-4.5 fine-tune failed (their preview stays usable: not in error). */
-  finetune_failed: number;
-  /** Replicas that newly need a person after this run (stuck, turned error, fine-tune failed). */
-  attention: AttentionEntry[];
-  /** Something a person should know though the run succeeded (deletions deferred, say). */
-  warnings: string[];
-}
+import { rejectionOf } from './load/item-limits.js';
+import { recordOf } from './load/run-record.js';
+import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './extract/walk.js';
 
 export interface SyncLog {
   info(message: string, fields?: Record<string, unknown>): void;

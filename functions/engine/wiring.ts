@@ -1,11 +1,11 @@
 /** The production parts of a run, wired once for every edge (the Lambda, the CLI, the demo, tests). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoReplicaStore } from './dynamo-replica-store.js';
-import { DynamoRunLedger } from './dynamo-run-ledger.js';
-import type { SettingTerms } from './errors.js';
-import { ENVIRONMENT_TERMS, type SyncSettings } from './settings.js';
+import { DynamoReplicaStore } from './load/dynamo-replica-store.js';
+import { DynamoRunLedger } from './load/dynamo-run-ledger.js';
+import { ENVIRONMENT_TERMS, type SettingTerms } from './settings/terms.js';
+import type { SyncSettings } from './settings/registry.js';
 import type { SyncDependencies } from './sync.js';
-import { TavusApi, type ApiTuning } from './tavus-api.js';
+import { TavusApi, type ApiTuning } from './extract/tavus-api.js';
 
 export interface ProductionParts {
   client: DynamoDBClient;

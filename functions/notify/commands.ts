@@ -4,7 +4,7 @@
  * a fine-tune status) are shell-quoted when they are anything but plain words, since people
  * paste these lines into a terminal.
  */
-import { DEFAULT_TABLE_NAMES } from '../engine/tables.js';
+import { DEFAULT_TABLE_NAMES } from '../engine/contract/tables.js';
 import type { Alert } from './alert.js';
 
 /** Where the notifier runs and what it may name: from its environment (see handler.ts). */

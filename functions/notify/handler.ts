@@ -7,13 +7,13 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { ENVIRONMENT_VARIABLES } from '../engine/settings.js';
-import { DEFAULT_TABLE_NAMES } from '../engine/tables.js';
+import { ENVIRONMENT_VARIABLES } from '../engine/settings/registry.js';
+import { DEFAULT_TABLE_NAMES } from '../engine/contract/tables.js';
 import { alertsFromRecords } from './alert.js';
 import type { AlertContext } from './commands.js';
 import { logger } from './logger.js';
 import { alertMessage, snsMessage } from './message.js';
-import { NOTIFIER_ENVIRONMENT } from './names.js';
+import { NOTIFIER_ENVIRONMENT } from '../engine/contract/notifier.js';
 
 /** Thrown when the function's own configuration is missing: a deployment fault, not bad data. */
 export class NotifierConfigError extends Error {

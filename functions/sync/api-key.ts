@@ -4,7 +4,7 @@
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { InputError } from '../engine/errors.js';
-import { putSecretValueCommand } from '../engine/api-key-secret.js';
+import { putSecretValueCommand } from '../engine/contract/api-key-secret.js';
 
 /** The key changes only when an operator puts a new one; five minutes bounds how stale it can be. */
 const SECRET_MAX_AGE_SECONDS = 300;

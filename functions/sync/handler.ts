@@ -5,14 +5,16 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { dynamoClient } from '../engine/dynamo-client.js';
+import { dynamoClient } from '../engine/load/dynamo-client.js';
 import { redactor } from '../engine/redact.js';
-import { DEPLOYED_TERMS, parseSettings, rawSettingsFromEnv } from '../engine/settings.js';
-import { runSync, type RunSummary, type SyncLog } from '../engine/sync.js';
-import { recordOf, type RecordedSummary } from '../engine/run-record.js';
+import { DEPLOYED_TERMS } from '../engine/settings/terms.js';
+import { parseSettings, rawSettingsFromEnv } from '../engine/settings/registry.js';
+import { runSync, type SyncLog } from '../engine/sync.js';
+import type { RunSummary } from '../engine/model/summary.js';
+import { recordOf, type RecordedSummary } from '../engine/load/run-record.js';
 import { productionParts } from '../engine/wiring.js';
 import { readApiKey } from './api-key.js';
-import { METRIC } from '../engine/telemetry.js';
+import { METRIC } from '../engine/contract/telemetry.js';
 import { logger, metrics } from './powertools.js';
 
 /** What the schedule sends (see lib/replica-sync-stack.ts); `aws lambda invoke` may send `{}`. */

@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../engine/telemetry.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../engine/contract/telemetry.js';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
 

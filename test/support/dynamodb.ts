@@ -1,7 +1,7 @@
 /** Helpers for tests that talk to the run-wide DynamoDB Local started in global-setup.ts. */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../functions/engine/dynamo-client.js';
+import { dynamoClient } from '../../functions/engine/load/dynamo-client.js';
 import { inject } from 'vitest';
 
 /**

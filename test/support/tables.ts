@@ -2,8 +2,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanTable } from '../../cli/query/read.js';
-import { createMissingTables } from '../../functions/engine/table-provisioning.js';
-import type { TableNames } from '../../functions/engine/tables.js';
+import { createMissingTables } from '../../functions/engine/load/table-provisioning.js';
+import type { TableNames } from '../../functions/engine/contract/tables.js';
 import { uniqueName } from './dynamodb.js';
 
 /** The three tables of a sync, created with unique names (prefix "h" gives h-replicas-1a2b...). */

@@ -11,8 +11,8 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { describeAwsError } from './errors.js';
-import { tablesByName, type TableDefinition, type TableNames } from './tables.js';
+import { describeAwsError } from '../errors.js';
+import { tablesByName, type TableDefinition, type TableNames } from '../contract/tables.js';
 
 /** CreateTable input for a definition: the same keys, indexes and billing the CDK stack deploys. */
 export function createTableInput(name: string, definition: TableDefinition): CreateTableCommandInput {

@@ -3,11 +3,11 @@ import pRetry from 'p-retry';
 // zod/mini with named imports keeps the Lambda bundle small (figures in docs/performance.md).
 import { array, config, int, looseObject, minLength, nonnegative, string, trim } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { API_RESOURCE_SHAPES, type ApiResource, type ApiResourceShape } from './api-resource.js';
-import { TavusApiError, type SettingTerms } from './errors.js';
+import { API_RESOURCE_SHAPES, type ApiResourceShape } from './api-resource.js';
+import type { ApiResource, ApiRow, ReplicaType } from '../model/replica.js';
+import { TavusApiError } from '../errors.js';
 import type { PageRequest, PageSource, ReplicaPage } from './page-source.js';
-import type { ApiRow, ReplicaType } from './replica.js';
-import { ENVIRONMENT_TERMS } from './settings.js';
+import { ENVIRONMENT_TERMS, type SettingTerms } from '../settings/terms.js';
 
 export interface TavusApiOptions {
   baseUrl: string;

@@ -3,11 +3,7 @@
  * are replica ids, so either endpoint feeds one table; rows are stored under the replica names
  * whichever endpoint they came from, so a content hash over them does not change with the endpoint.
  */
-import { InputError } from './errors.js';
-
-export type ApiResource = 'replicas' | 'faces';
-
-export const API_RESOURCES: readonly ApiResource[] = ['replicas', 'faces'];
+import type { ApiResource } from '../model/replica.js';
 
 /** A raw row under the canonical names, or the reason it cannot be stored. */
 export type CanonicalRow = { row: Record<string, unknown>; reason?: undefined } | { row?: undefined; reason: string };
@@ -79,11 +75,4 @@ function canonicalFaceRow(raw: Record<string, unknown>): CanonicalRow {
 function quote(value: unknown): string {
   const text = typeof value === 'string' ? value : String(JSON.stringify(value));
   return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text);
-}
-
-/** `replicas` or `faces`, from a flag, an environment value or a context key named by `source`. */
-export function parseApiResource(text: string, source: string): ApiResource {
-  const value = text.trim();
-  if (value === 'replicas' || value === 'faces') return value;
-  throw new InputError(`${source} must be replicas or faces (leave it out for replicas), not "${text}".`);
 }

@@ -1,6 +1,6 @@
-import { forEachBounded } from './bounded.js';
+import { forEachBounded } from '../bounded.js';
 import type { PageRequest, PageSource, ReplicaPage } from './page-source.js';
-import type { ApiRow, ReplicaType } from './replica.js';
+import type { ApiRow, ReplicaType } from '../model/replica.js';
 
 export interface WalkProgress {
   pagesDone: number;

@@ -4,7 +4,7 @@
  * replicas in error would otherwise outgrow DynamoDB's 400 KB item limit for the record. The
  * CLI's --json summary stays whole.
  */
-import type { RunSummary } from './sync.js';
+import type { RunSummary } from '../model/summary.js';
 
 /** Entries of `attention` and `warnings` a record keeps. */
 export const RECORD_LIST_LIMIT = 100;

@@ -4,36 +4,9 @@
  * actually wrote with `attentionOf`, and a notifier reading the events table's stream sees the same
  * fields on the stored item. One rule, three readers.
  */
-import { finetuneClass } from './finetune.js';
-import type { ReplicaEvent, ReplicaWrite } from './plan.js';
-
-/**
- * `stuck`: training (or a Phoenix-4.5 fine-tune) stopped moving. `error`: the status turned `error`,
- * or the replica was first seen in error. `finetune_failed`: the fine-tune turned failed, or the
- * replica was first seen with a failed fine-tune (its preview still works: not an error).
- */
-export const ALERT_KINDS = ['error', 'finetune_failed', 'stuck'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
-
-/** API fields an alert event copies from the row, each only when the row holds a string there. */
-export const ALERT_SNAPSHOT_FIELDS = ['replica_name', 'status', 'training_progress', 'finetune_status', 'error_message'] as const;
-type SnapshotField = (typeof ALERT_SNAPSHOT_FIELDS)[number];
-
-/** What an alert event carries beyond a plain event: why it alerts and the replica at that moment. */
-export type AlertFields = { alert_kind: AlertKind; since: string } & Partial<Record<SnapshotField, string>>;
-
-/** One line of the run summary's `attention`: a replica that newly needs a person. */
-export interface AttentionEntry {
-  replica_id: string;
-  replica_name: string | null;
-  kind: AlertKind;
-  status: string | null;
-  training_progress: string | null;
-  finetune_status: string | null;
-  /** Stuck: the moment progress last moved (`stuck_since`); otherwise when the run saw it. */
-  since: string;
-  error_message: string | null;
-}
+import { finetuneClass } from '../model/finetune.js';
+import { ALERT_SNAPSHOT_FIELDS, type AlertKind, type AttentionEntry, type ReplicaEvent, type SnapshotField } from '../model/events.js';
+import type { ReplicaWrite } from '../model/write.js';
 
 /**
  * The alert kind of an event, or undefined for an event no one needs to hear about. `row` is the

@@ -8,8 +8,8 @@
  * Sizes follow DynamoDB's own rules (CapacityUnitCalculations in the developer guide), checked
  * byte for byte against DynamoDB Local in test/item-limits-dynamodb.test.ts.
  */
-import type { Rejection } from './store.js';
-import { REPLICAS_TABLE, REPLICA_EVENTS_TABLE, type TableDefinition } from './tables.js';
+import type { Rejection } from '../model/write.js';
+import { REPLICAS_TABLE, REPLICA_EVENTS_TABLE, type TableDefinition } from '../contract/tables.js';
 
 /** 400 KB, attribute names included (DynamoDB's KB is 1024 bytes). */
 export const MAX_ITEM_BYTES = 400 * 1024;

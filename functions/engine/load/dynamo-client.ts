@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { describeAwsError, lacksRegion, type StoreOperation } from './errors.js';
+import { describeAwsError, lacksRegion, type StoreOperation } from '../errors.js';
 
 /**
  * A DynamoDB client; with an explicit endpoint (DynamoDB Local), dummy credentials and a region

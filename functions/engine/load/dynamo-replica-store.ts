@@ -2,15 +2,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import pRetry, { AbortError } from 'p-retry';
-import { forEachBounded } from './bounded.js';
+import { forEachBounded } from '../bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
-import { describeAwsError, StoreError } from './errors.js';
+import { describeAwsError, StoreError } from '../errors.js';
 import { rejectionOf, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
-import type { ReplicaWrite } from './plan.js';
-import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
-import type { Rejection, ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
-import type { TableNames } from './tables.js';
+import type { Rejection, ReplicaWrite } from '../model/write.js';
+import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../model/replica.js';
+import type { ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
+import type { TableNames } from '../contract/tables.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -5,6 +5,11 @@ export type ApiRow = { replica_id: string } & Record<string, unknown>;
 
 export type ReplicaType = 'user' | 'system';
 
+/** The two names Tavus serves the list under: `/v2/replicas` (legacy) and `/v2/faces` (extract/api-resource.ts). */
+export type ApiResource = 'replicas' | 'faces';
+
+export const API_RESOURCES: readonly ApiResource[] = ['replicas', 'faces'];
+
 /**
  * The attributes the sync owns. None reuses an API field's name (the API already has `updated_at`),
  * so an API field can never overwrite them and they can never hide an API field.

@@ -4,8 +4,8 @@
  * `DynamoRunLedger` are the production implementations; `memory-store.ts` holds fast in-memory
  * ones for unit tests of the orchestration.
  */
-import type { ReplicaWrite } from './plan.js';
-import type { StoredReplica } from './replica.js';
+import type { Rejection, ReplicaWrite } from '../model/write.js';
+import type { StoredReplica } from '../model/replica.js';
 
 export interface WriteOutcome {
   /** Replica items written (events not counted). */
@@ -14,15 +14,6 @@ export interface WriteOutcome {
   conflicts: string[];
   /** Replicas DynamoDB cannot store: not written, their stored items left as they were. */
   rejected: Rejection[];
-}
-
-/** A replica whose write breaks one of DynamoDB's limits, quarantined for this run. */
-export interface Rejection {
-  replicaId: string;
-  /** Which limit (an `ItemLimit` of item-limits.ts, or `refused-by-dynamodb` when only DynamoDB knew). */
-  limit: string;
-  /** One sentence naming the replica (id cut to 64 characters) and the limit. */
-  sentence: string;
 }
 
 /** What bounds one call of `applyWrites`. */

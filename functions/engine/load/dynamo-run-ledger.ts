@@ -3,7 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, sendTo } from './dynamo-client.js';
 import type { RunLedger, RunRecord } from './store.js';
-import type { TableNames } from './tables.js';
+import type { TableNames } from '../contract/tables.js';
 
 /**
  * The lease and the run records, in the runs table; the lease is per replicas table.

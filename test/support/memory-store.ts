@@ -3,9 +3,10 @@
  * on the version it was planned from): fast unit tests of the orchestration, no DynamoDB needed.
  * The DynamoDB Local tests stay the proof that the real tables behave the same.
  */
-import type { ReplicaEvent, ReplicaWrite } from './plan.js';
-import { STORED_REPLICA_PROJECTION, type StoredReplica } from './replica.js';
-import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from './store.js';
+import type { ReplicaEvent } from '../../functions/engine/model/events.js';
+import type { ReplicaWrite } from '../../functions/engine/model/write.js';
+import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../../functions/engine/model/replica.js';
+import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from '../../functions/engine/load/store.js';
 
 export class MemoryReplicaStore implements ReplicaStore {
   /** The replicas table: whole items by replica_id. */

@@ -3,7 +3,7 @@
  * engine walks any `PageSource` (the Tavus API, or a fake built from plain data in tests); the
  * source owns its HTTP, retry and validation.
  */
-import type { ApiRow, ReplicaType } from './replica.js';
+import type { ApiRow, ReplicaType } from '../model/replica.js';
 
 /** One page of the list, validated: its rows and the list's total_count at that moment. */
 export interface ReplicaPage {

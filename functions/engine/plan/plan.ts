@@ -11,57 +11,11 @@ import {
   type ReplicaType,
   type StoredReplica,
   type StuckReason,
-} from './replica.js';
-import { withAlert, type AlertFields } from './attention.js';
-import { finetuneClass, finetuneStuckSince } from './finetune.js';
-
-export const EVENT_TYPES = [
-  'created',
-  'status_changed',
-  'progress_changed',
-  'deleted',
-  'restored',
-  'stuck',
-  'unstuck',
-  'finetune_changed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** One line of a replica's history, as stored in the events table (alert events: see attention.ts). */
-export interface ReplicaEvent extends Partial<AlertFields> {
-  replica_id: string;
-  /**
-   * The item version the change produced, then the type: unique per change, and the same when a
-   * failed run is retried from the same stored state, so a retry rewrites an event, never repeats it.
-   */
-  event_key: string;
-  at: string;
-  type: EventType;
-  from: string | null;
-  to: string | null;
-  run_id: string;
-  /** Epoch seconds; only when events are configured to expire. */
-  expires_at?: number;
-}
-
-export type ReplicaWrite =
-  | {
-      kind: 'put';
-      replicaId: string;
-      /** The whole new item: API fields plus the sync's own attributes. */
-      item: Record<string, unknown>;
-      /** The version read; undefined for a replica never stored. */
-      expectedVersion?: number;
-      events: ReplicaEvent[];
-    }
-  | {
-      kind: 'mark-deleted';
-      replicaId: string;
-      expectedVersion: number;
-      version: number;
-      deletedAt: string;
-      events: ReplicaEvent[];
-    };
+} from '../model/replica.js';
+import { withAlert } from './attention.js';
+import type { AlertFields, EventType, ReplicaEvent } from '../model/events.js';
+import type { ReplicaWrite } from '../model/write.js';
+import { finetuneClass, finetuneStuckSince } from '../model/finetune.js';
 
 export interface PlanCounts {
   created: number;

@@ -43,6 +43,10 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: 90,
   /** Reserve one concurrent execution; false for accounts whose concurrency quota cannot spare it. */
   reserveConcurrency: true,
+  /** Add the Athena side for analysts (connector, workgroup, saved questions); it costs money when queried. */
+  athena: false,
+  /** With athena: the most one Athena query may scan, in MB (Athena's minimum is 10). */
+  athenaScanCutoffMb: 1024,
 } as const;
 
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
@@ -66,7 +70,17 @@ export interface DeployConfig {
   existingSecretArn?: string;
   logRetention: RetentionDays;
   reserveConcurrency: boolean;
+  /** The Athena side, when `athena` is true; undefined leaves the stack without Athena resources. */
+  athena?: AthenaConfig;
 }
+
+export interface AthenaConfig {
+  /** Athena cancels a query of the workgroup once it has scanned this many bytes. */
+  scanCutoffBytes: number;
+}
+
+/** Athena refuses a per-query cutoff below 10 MB. */
+const MIN_SCAN_CUTOFF_MB = 10;
 
 /** CloudWatch alarms evaluate at most seven days; a stale window must fit in it. */
 const MAX_STALE_AFTER_MS = 7 * 86_400_000;
@@ -120,7 +134,16 @@ export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
     existingSecretArn,
     logRetention: parseRetention(text('logRetentionDays'), describe('logRetentionDays')),
     reserveConcurrency: parseBoolean(text('reserveConcurrency'), describe('reserveConcurrency')),
+    athena: parseBoolean(text('athena'), describe('athena')) ? { scanCutoffBytes: parseScanCutoff(text('athenaScanCutoffMb'), describe('athenaScanCutoffMb')) } : undefined,
   };
+}
+
+function parseScanCutoff(text: string, source: string): number {
+  const mb = Number(text);
+  if (!/^\d+$/.test(text) || mb < MIN_SCAN_CUTOFF_MB) {
+    throw new InputError(`${source} must be a whole number of megabytes, at least ${MIN_SCAN_CUTOFF_MB} (Athena's minimum), not "${text}".`);
+  }
+  return mb * 1_000_000;
 }
 
 const RATE_UNITS_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };

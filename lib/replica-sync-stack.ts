@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import { putSecretValueCommand } from '../functions/engine/contract/api-key-secret.js';
 import type { TableRole } from '../functions/engine/contract/dynamodb-actions.js';
 import { Alerts } from './alerts.js';
+import { AthenaAnalytics } from './athena.js';
 import type { DeployConfig } from './deploy-config.js';
 import { SyncMonitoring } from './monitoring.js';
 import { SyncFunction } from './sync-function.js';
@@ -34,6 +35,8 @@ export class ReplicaSyncStack extends Stack {
   readonly schedule: Schedule;
   readonly monitoring: SyncMonitoring;
   readonly alerts: Alerts;
+  /** The analysts' Athena side; only with `-c athena=true`. */
+  readonly athena?: AthenaAnalytics;
 
   constructor(scope: Construct, id: string, props: ReplicaSyncStackProps) {
     super(scope, id, { description: 'Tavus replica sync: a scheduled Lambda keeping a DynamoDB copy of the replicas.', ...props });
@@ -69,6 +72,14 @@ export class ReplicaSyncStack extends Stack {
       eventsTableName: config.settings.tables.events,
       dashboardName: this.monitoring.dashboard.dashboardName,
     });
+    if (config.athena) {
+      this.athena = new AthenaAnalytics(this, 'Athena', {
+        tables: this.tables,
+        tableNames: config.settings.tables,
+        scanCutoffBytes: config.athena.scanCutoffBytes,
+        logRetention: config.logRetention,
+      });
+    }
     this.outputs();
   }
 
@@ -152,6 +163,15 @@ export class ReplicaSyncStack extends Stack {
       'The dashboard in the AWS console.',
     );
     output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Failed or undeliverable invocations.');
+    if (this.athena) {
+      output('AthenaWorkGroupName', this.athena.workGroup.ref, 'The Athena workgroup for the saved questions (choose it in the query editor).');
+      output('AthenaCatalogName', this.athena.catalogName, 'The Athena data source over the tables: "<this>"."default"."<table name>".');
+      output(
+        'AthenaConsoleUrl',
+        `https://${this.region}.console.aws.amazon.com/athena/home?region=${this.region}#/query-editor`,
+        'The Athena query editor; pick the workgroup, then Saved queries.',
+      );
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { CONNECTOR_APPLICATION_ID, CONNECTOR_VERSION, RESULTS_EXPIRY, SPILL_EXPI
 import { athenaStatement, qualifiedName } from '../lib/athena-queries.js';
 import { CONTEXT_DEFAULTS, readDeployConfig } from '../lib/deploy-config.js';
 import { buildApp } from './support/cdk-app.js';
+import { STATEFUL_TYPES } from './support/stateful-resources.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string };
 type TemplateJson = { Resources: Record<string, Resource>; Outputs?: Record<string, { Value: unknown }>; Transform?: unknown };
@@ -153,6 +154,13 @@ describe('with -c athena=true', () => {
     }
     // The renamed replicas table is what the live-by-status question reads.
     expect(queries.find((q) => q.Name === 'live-by-status')!.QueryString).toContain(`"${catalogName}"."default"."acme-replicas"`);
+  });
+
+  it('adds nothing the stateful-resource guard holds: a replaced bucket loses spills of a day and results a query makes again', () => {
+    const added = Object.entries(athena.Resources).filter(([id]) => id.startsWith('Athena'));
+    expect(added.filter(([, resource]) => STATEFUL_TYPES.includes(resource.Type))).toEqual([]);
+    // Retained all the same: CloudFormation cannot delete a bucket that still holds objects.
+    for (const [id, bucket] of ofType(athena, 'AWS::S3::Bucket')) expect(bucket.DeletionPolicy, id).toBe('Retain');
   });
 
   it('outputs the workgroup, the catalog and a console link in the stack\'s region', () => {

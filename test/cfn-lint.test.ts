@@ -1,5 +1,6 @@
 /**
- * cfn-lint over the synthesized template (the default context, and one with every option set):
+ * cfn-lint over the synthesized template (the default context, one with every option set, and the
+ * Athena side's, SAM transform included):
  * no error, and no warning that is neither fixed nor explained below. cfn-lint is a Python tool
  * preinstalled on the project's machine image; where it is absent the test is skipped, unless
  * REQUIRE_CFN_LINT=1 (set by .ci/run) makes it required.
@@ -70,13 +71,13 @@ describeLint(`cfn-lint${available ? '' : ' (skipped: cfn-lint is not installed h
       reserveConcurrency: false,
       eventTtlDays: 365,
     };
-    for (const [name, overrides] of Object.entries({ defaults: {}, everyOption })) {
+    for (const [name, overrides] of Object.entries({ defaults: {}, everyOption, athena: { athena: true, athenaScanCutoffMb: 10 } })) {
       const template = buildApp({ bundle: false, overrides }).template.toJSON() as TemplateJson;
       linted.push({ name, template, findings: lint(name, template) });
     }
   }, 300_000);
 
-  it('finds no error and no unexplained warning in either template', () => {
+  it('finds no error and no unexplained warning in any template', () => {
     for (const { name, template, findings } of linted) {
       const left = unexplained(findings, template);
       expect(left.map((f) => `${f.Level} ${f.Rule.Id} at ${f.Location.Path.join('/')}: ${f.Message}`), name).toEqual([]);

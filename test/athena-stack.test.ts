@@ -4,6 +4,7 @@
  * the three tables, its catalog, the enforced workgroup, the two locked-down buckets, every saved
  * question as a named query over the deployed table names, and the outputs. Two synths.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { savedQuestions, savedViews } from '../analytics/saved-questions.js';
 import { InputError } from '../functions/engine/errors.js';
@@ -190,5 +191,30 @@ describe('the athena context keys', () => {
   it('reads -c athena=true as given on the command line (a string) and the cutoff in MB', () => {
     expect(readDeployConfig((key) => ({ athena: 'true', athenaScanCutoffMb: '10' })[key]).athena).toEqual({ scanCutoffBytes: 10_000_000 });
     expect(readDeployConfig((key) => ({ athena: 'false', athenaScanCutoffMb: '1' })[key]).athena).toBeUndefined();
+  });
+});
+
+describe('the guides', () => {
+  const analysts = readFileSync(new URL('../docs/analysts.md', import.meta.url), 'utf8');
+  const deploying = readFileSync(new URL('../docs/deploying.md', import.meta.url), 'utf8');
+
+  it('name the catalog, workgroup and connector function the stack creates, and the buckets\' expiry', () => {
+    const [, catalog] = onlyOf(athena, 'AWS::Athena::DataCatalog');
+    const [, workGroup] = onlyOf(athena, 'AWS::Athena::WorkGroup');
+    const [, app] = onlyOf(athena, 'AWS::Serverless::Application');
+    for (const guide of [analysts, deploying]) {
+      expect(guide).toContain(`\`${catalog.Properties.Name}\``);
+      expect(guide).toContain(`\`${workGroup.Properties.Name}\``);
+      expect(guide).toContain(`\`${app.Properties.Parameters.AthenaCatalogName}\``);
+    }
+    expect(deploying).toContain(`spills expire after ${SPILL_EXPIRY.toDays()} day, results after ${RESULTS_EXPIRY.toDays()} days`);
+    expect(analysts).toContain(`storing results for ${RESULTS_EXPIRY.toDays()} days`);
+    for (const output of ['AthenaWorkGroupName', 'AthenaCatalogName', 'AthenaConsoleUrl']) expect(deploying, output).toContain(`\`${output}\``);
+  });
+
+  it('say plainly that no Athena query ran here, and no longer carry the hand-written export recipe', () => {
+    expect(analysts.replace(/\s+/g, ' ')).toContain('no Athena query was ever made from it');
+    expect(analysts).not.toContain('export-table-to-point-in-time');
+    expect(analysts).not.toContain('CREATE EXTERNAL TABLE');
   });
 });

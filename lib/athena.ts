@@ -62,6 +62,7 @@ export class AthenaAnalytics extends Construct {
     const prefix = stack.stackName.toLowerCase();
     this.catalogName = `${prefix}_dynamodb`;
     const functionName = `${prefix}-athena-dynamodb`;
+    const workGroupName = `${stack.stackName}-analysts`;
 
     this.spillBucket = this.bucket('SpillBucket', SPILL_EXPIRY, 'Pages the connector spills are read once, by the query that wrote them, within seconds; they expire after a day.');
     this.resultsBucket = this.bucket('ResultsBucket', RESULTS_EXPIRY, 'Only Athena writes here, for the workgroup; who ran which query is in CloudTrail (StartQueryExecution) and in the workgroup\'s query history.');
@@ -71,7 +72,7 @@ export class AthenaAnalytics extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = this.connectorRole(props.tables, logGroup, stack);
+    const role = this.connectorRole(props.tables, logGroup, workGroupName);
 
     const connector = new CfnApplication(this, 'Connector', {
       location: { applicationId: CONNECTOR_APPLICATION_ID, semanticVersion: CONNECTOR_VERSION },
@@ -94,7 +95,7 @@ export class AthenaAnalytics extends Construct {
     catalog.addDependency(connector);
 
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
-      name: `${stack.stackName}-analysts`,
+      name: workGroupName,
       description: 'Queries over the Tavus replica sync tables; results encrypted, each query capped in bytes scanned.',
       state: 'ENABLED',
       // Deleting the stack deletes the workgroup with its named queries and query history.
@@ -150,7 +151,8 @@ export class AthenaAnalytics extends Construct {
    * prefix, check its own query's state, write its log group. No Glue access: the connector falls
    * back to inferring each table's columns from a few items (see docs/analysts.md).
    */
-  private connectorRole(tables: Record<TableRole, SyncTable>, logGroup: LogGroup, stack: Stack): Role {
+  private connectorRole(tables: Record<TableRole, SyncTable>, logGroup: LogGroup, workGroupName: string): Role {
+    const stack = Stack.of(this);
     const role = new Role(this, 'ConnectorRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'The Athena DynamoDB connector: reads the Tavus replica sync tables, spills to its bucket.',
@@ -168,7 +170,7 @@ export class AthenaAnalytics extends Construct {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['athena:GetQueryExecution'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: `${stack.stackName}-analysts` })],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroupName })],
       }),
     );
     logGroup.grantWrite(role);

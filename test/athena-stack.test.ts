@@ -96,6 +96,9 @@ describe('with -c athena=true', () => {
     for (const id of tableIds) expect(readTargets, id).toContain(`"${id}"`);
     const referenced = [...readTargets.matchAll(/"Fn::GetAtt":\["(\w+)","Arn"\]/g)].map((m) => m[1]);
     expect([...new Set(referenced)].sort()).toEqual(tableIds);
+    const [, workGroup] = onlyOf(athena, 'AWS::Athena::WorkGroup');
+    const queryState = statements.find((s) => s.Action === 'athena:GetQueryExecution')!;
+    expect(JSON.stringify(queryState.Resource)).toContain(`:workgroup/${workGroup.Properties.Name}"`);
     // ListTables alone takes `*`: it has no resource-level permission.
     for (const statement of statements) {
       if (statement.Resource === '*') expect(statement.Action).toBe('dynamodb:ListTables');

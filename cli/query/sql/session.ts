@@ -31,6 +31,8 @@ export class SqlSession {
   static async open(): Promise<SqlSession> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
+    // Athena answers in UTC: weeks and months start at UTC midnight here too, wherever this runs.
+    await connection.run("SET TimeZone = 'UTC'");
     for (const macro of TRINO_MACROS) await connection.run(macro);
     return new SqlSession(instance, connection);
   }

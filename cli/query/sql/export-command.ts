@@ -4,7 +4,8 @@
  * and a UTF-8 byte-order mark so Excel reads names right). Columns as `query sql` shows them.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../../../functions/engine/errors.js';
@@ -56,8 +57,14 @@ export async function runExport(args: string[], env: NodeJS.ProcessEnv, io: Anal
     for (const [index, table] of SQL_TABLES.entries()) {
       await session.load(table, data[index]!);
       const file = path.join(dir, `${table}.${format}`);
-      if (format === 'parquet') await session.runOwn(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet)`);
-      else await writeCsv(file, await session.rowsOf(table));
+      try {
+        if (format === 'parquet') await session.runOwn(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet)`);
+        else await writeCsv(file, await session.rowsOf(table));
+      } catch (error) {
+        // Not bad input but a failure of this run (a full disk, a folder made read-only): exit 1.
+        io.err(`${file} could not be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n', 1)[0]}): choose an --out folder you may write to.\n`);
+        return 1;
+      }
       io.err(`${data[index]!.rows} rows of ${tables[table]} -> ${path.relative(process.cwd(), file) || file}\n`);
     }
     return 0;
@@ -84,14 +91,11 @@ function sqlString(text: string): string {
 async function writeCsv(file: string, answer: { columns: string[]; rows: Record<string, unknown>[] }): Promise<void> {
   const columns = answer.columns.map((name) => ({ name }));
   const header = formatCsv([], columns);
-  const stream = createWriteStream(file);
-  const write = async (text: string): Promise<void> => {
-    if (!stream.write(text)) await once(stream, 'drain');
-  };
-  await write(`\uFEFF${header}`);
-  for (let start = 0; start < answer.rows.length; start += CSV_BATCH) {
-    await write(formatCsv(answer.rows.slice(start, start + CSV_BATCH), columns).slice(header.length));
+  function* chunks(): Generator<string> {
+    yield `\uFEFF${header}`;
+    for (let start = 0; start < answer.rows.length; start += CSV_BATCH) {
+      yield formatCsv(answer.rows.slice(start, start + CSV_BATCH), columns).slice(header.length);
+    }
   }
-  stream.end();
-  await once(stream, 'finish');
+  await pipeline(Readable.from(chunks()), createWriteStream(file));
 }

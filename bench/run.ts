@@ -5,6 +5,7 @@
  *
  *   npm run bench                   the full run (10,000 and 100,000 replicas), 7 to 8 minutes
  *   npm run bench -- --quick        10,000 only, no bundle: about a minute, no dated record
+ *   npm run bench -- --sql          query sql, the JSON listing and start-up against a plain Scan (bench/sql.ts)
  *
  * The run stops by itself: every side has a time limit and so has the whole run.
  */
@@ -33,7 +34,11 @@ const SIDE_LIMIT_MS = 8 * 60_000;
 const QUIET_CPU_FRACTION = 0.1;
 const QUIET_LIMIT_MS = 15_000;
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, sql: { type: 'boolean', default: false } } });
+if (flags.sql) {
+  await (await import('./sql.js')).runSqlBench();
+  process.exit();
+}
 const started = Date.now();
 const loadStart = round(loadavg()[0] ?? 0);
 const lambda = lambdaLimits();

@@ -1,17 +1,17 @@
 import { JavaMissingError } from '../local/dynamodb-local.js';
 import { InputError, StoreError } from '../functions/engine/errors.js';
-import { demoCommand } from './demo.js';
 import { describeForCli } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
-import { queryCommand } from './query-command.js';
-import { PortInUseError, simulatorCommand } from './simulator-command.js';
-import { syncCommand } from './sync-command.js';
 
+/**
+ * Each command imported when it runs: a query need not load the sync's API client, the
+ * simulator or DuckDB, and start-up is most of a short query's time (docs/performance.md).
+ */
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  sync: syncCommand,
-  query: queryCommand,
-  demo: demoCommand,
-  simulator: simulatorCommand,
+  sync: async (args) => (await import('./sync-command.js')).syncCommand(args),
+  query: async (args) => (await import('./query-command.js')).queryCommand(args),
+  demo: async (args) => (await import('./demo.js')).demoCommand(args),
+  simulator: async (args) => (await import('./simulator-command.js')).simulatorCommand(args),
 };
 
 const USAGE = 'Usage: replica-sync <sync|query|demo|simulator> [flags]; add --help after a command for its flags.';
@@ -35,7 +35,7 @@ export async function runCli(argv: string[]): Promise<number> {
       say(error.message);
       return 2;
     }
-    if (error instanceof JavaMissingError || error instanceof StoreError || error instanceof PortInUseError) {
+    if (error instanceof JavaMissingError || error instanceof StoreError || (name === 'simulator' && error instanceof (await import('./simulator-command.js')).PortInUseError)) {
       say(describeForCli(error));
       return 1;
     }

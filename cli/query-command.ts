@@ -10,6 +10,7 @@ import { toHistory } from './query/history.js';
 import { readEvents, readPlan, readReplica } from './query/read.js';
 import { planReplicaRead } from './query/read-plan.js';
 import { runReport } from './query/report-command.js';
+import { analyticsCommandIn, runAnalyticsCommand } from './query/sql/dispatch.js';
 import type { Item } from './query/types.js';
 
 export const QUERY_HELP = `Usage: npm run query -- [filters] [--format table|csv|json]
@@ -107,6 +108,8 @@ function pipeTolerantWriter(stream: NodeJS.WriteStream): { write: (text: string)
 }
 
 export async function runQuery(args: string[], env: NodeJS.ProcessEnv, io: QueryIo): Promise<number> {
+  const analytics = analyticsCommandIn(args);
+  if (analytics) return runAnalyticsCommand(analytics, env, io);
   const { values, positionals } = parseFlags(args, QUERY_FLAGS, 'query');
   if (values.help) {
     io.out(`${QUERY_HELP}\n`);

@@ -49,6 +49,17 @@ export async function scanTable(
   segments = 4,
 ): Promise<Item[]> {
   const parts: Item[][] = Array.from({ length: segments }, () => []);
+  await scanEach(documents, input, (items, segment) => parts[segment]!.push(...items), segments);
+  return parts.flat();
+}
+
+/** A whole table in parallel segments, each page handed to `onItems` as it comes; a failure as one sentence. */
+export async function scanEach(
+  documents: DynamoDBDocumentClient,
+  input: ScanCommandInput,
+  onItems: (items: Item[], segment: number) => void,
+  segments = 4,
+): Promise<void> {
   const send = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
@@ -56,8 +67,7 @@ export async function scanTable(
       throw describeAwsError(error, input.TableName as string, 'read');
     }
   };
-  await scanSegments(documents, input, segments, (items, segment) => parts[segment]!.push(...items), send);
-  return parts.flat();
+  await scanSegments(documents, input, segments, onItems, send);
 }
 
 /**

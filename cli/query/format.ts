@@ -1,6 +1,7 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
 import { SYNC_ATTRIBUTES } from '../../functions/engine/model/replica.js';
 import { InputError } from '../../functions/engine/errors.js';
+import { cellText, csvDocument } from '../csv.js';
 import { textTable } from '../text-table.js';
 import type { Item } from './types.js';
 
@@ -94,24 +95,17 @@ export function formatRows(rows: Item[], format: Format, columns: { table: Colum
   return formatTable(rows, columns.table);
 }
 
-/** RFC 4180: CRLF line ends, a field quoted when it holds a comma, quote or line break. */
+/** Through the one CSV writer (cli/csv.ts): RFC 4180, formula leads defused. */
 export function formatCsv(rows: Item[], columns: Column[]): string {
-  const line = (cells: string[]): string => `${cells.map(csvField).join(',')}\r\n`;
-  return line(columns.map((column) => column.name)) + rows.map((row) => line(columns.map((column) => cellText(row[column.name])))).join('');
-}
-
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return csvDocument(
+    columns.map((column) => column.name),
+    rows.map((row) => columns.map((column) => cellText(row[column.name]))),
+  );
 }
 
 export function formatTable(rows: Item[], columns: Column[]): string {
   const cells = rows.map((row) => columns.map((column) => fit(tableText(row[column.name]), column.maxWidth)));
   return textTable([columns.map((column) => column.name), ...cells], { rule: true }).map((line) => `${line}\n`).join('');
-}
-
-function cellText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**

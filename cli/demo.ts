@@ -13,6 +13,7 @@ import { EVENT_COLUMNS, formatTable, REPLICA_TABLE_COLUMNS } from './query/forma
 import { readEvents, readReplica } from './query/read.js';
 import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
+import { visibleText } from '../functions/engine/text/visible-text.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -102,7 +103,7 @@ function changeAccount(simulator: TavusSimulator, out: (text?: string) => void):
   const added = makeReplicas(1, { seed: 99, idPrefix: 'rnew' })[0]!;
   simulator.add(added);
   out('\n== Meanwhile, in the Tavus account');
-  out(`  renamed            ${renamed.replica_id}  "${renamed.replica_name}"`);
+  out(`  renamed            ${renamed.replica_id}  "${visibleText(renamed.replica_name)}"`);
   out(`  finished training  ${finishing.replica_id}`);
   out(`  made progress      ${progressing.length} other trainings`);
   out(`  stalled training   ${stalling.replica_id}  still ${stalling.training_progress}`);

@@ -2,6 +2,7 @@ import { JavaMissingError } from '../local/dynamodb-local.js';
 import { InputError, StoreError } from '../functions/engine/errors.js';
 import { describeForCli } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
+import { visibleText } from '../functions/engine/text/visible-text.js';
 
 /**
  * Each command imported when it runs: a query need not load the sync's API client, the
@@ -30,7 +31,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return await command(args);
   } catch (error) {
     const redact = redactor(process.env.TAVUS_API_KEY);
-    const say = (text: string): void => void process.stderr.write(`${redact(text)}\n`);
+    // One sentence, one line: API text in a message shows its escapes and breaks escaped.
+    const say = (text: string): void => void process.stderr.write(`${visibleText(redact(text))}\n`);
     if (error instanceof InputError) {
       say(error.message);
       return 2;
@@ -39,7 +41,9 @@ export async function runCli(argv: string[]): Promise<number> {
       say(describeForCli(error));
       return 1;
     }
-    say(`Unexpected failure: ${(error as Error).stack ?? String(error)}`);
+    // A stack trace keeps its lines; each is made visible on its own.
+    const trace = redact(`Unexpected failure: ${(error as Error).stack ?? String(error)}`);
+    process.stderr.write(`${trace.split('\n').map(visibleText).join('\n')}\n`);
     return 1;
   }
 }

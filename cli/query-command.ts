@@ -4,6 +4,8 @@ import { InputError } from '../functions/engine/errors.js';
 import type { TableNames } from '../functions/engine/contract/tables.js';
 import { TABLE_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom } from './args.js';
 import { openDynamo } from './dynamo.js';
+import { queryTargetOf } from './output.js';
+import { visibleText } from '../functions/engine/text/visible-text.js';
 import { parseFilters, type ReplicaFilters } from './query/filters.js';
 import { EVENT_COLUMNS, REPLICA_CSV_COLUMNS, REPLICA_TABLE_COLUMNS, formatRows, orderReplicaAttributes, parseFormat, type Format } from './query/format.js';
 import { toHistory } from './query/history.js';
@@ -121,7 +123,7 @@ export async function runQuery(args: string[], env: NodeJS.ProcessEnv, io: Query
   const documents = DynamoDBDocumentClient.from(dynamo.client);
   try {
     if (request.mode === 'history') return await showHistory(documents, tables, request.replicaId, request.format, io);
-    if (request.mode === 'report') return await runReport(documents, { tables, where: dynamo.description, ...request }, io);
+    if (request.mode === 'report') return await runReport(documents, { tables, where: dynamo.description, target: queryTargetOf(values, tables, env), ...request }, io);
     return await listReplicas(documents, tables, request, dynamo.description, io);
   } finally {
     await dynamo.close();
@@ -178,8 +180,8 @@ async function showHistory(documents: DynamoDBDocumentClient, tables: TableNames
     const replica = await readReplica(documents, tables.replicas, replicaId);
     io.err(
       replica
-        ? `Replica ${replicaId} has no recorded history in ${tables.events}: it was last changed before the events table existed.\n`
-        : `No replica ${replicaId} in ${tables.replicas}: check the id (npm run query -- --all --name TEXT finds one by name).\n`,
+        ? `Replica ${visibleText(replicaId)} has no recorded history in ${tables.events}: it was last changed before the events table existed.\n`
+        : `No replica ${visibleText(replicaId)} in ${tables.replicas}: check the id (npm run query -- --all --name TEXT finds one by name).\n`,
     );
     return replica ? 0 : 1;
   }

@@ -5,7 +5,7 @@ import { productionParts } from '../functions/engine/wiring.js';
 import { CLI_TERMS, SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
 import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
-import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
+import { endProgress, formatSummary, progressReporter, queryTargetOf, stderrLog } from './output.js';
 import { INTERRUPTED_EXIT_CODE, stopOnSignals } from './interrupt.js';
 
 /** --help, rendered from the settings registry and the CLI's own flags. */
@@ -67,7 +67,7 @@ async function syncOnce(values: ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>
       { walkBudgetMs: CLI_WALK_BUDGET_MS },
     );
     endProgress();
-    process.stdout.write(redact(values.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+    process.stdout.write(redact(values.json ? JSON.stringify(summary) : formatSummary(summary, queryTargetOf(values, settings.tables, env))) + '\n');
     if (signal.aborted) return INTERRUPTED_EXIT_CODE;
     return summary.status === 'failed' ? 1 : 0;
   } finally {

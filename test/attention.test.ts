@@ -240,13 +240,20 @@ describe('the "Needs attention" block', () => {
       entry(3, { kind: 'finetune_failed', finetune_status: 'errored', error_message: null }),
     ]);
     const lines = text.split('\n');
-    expect(lines[0]).toBe('Needs attention (3):');
+    expect(lines[0]).toBe('Needs attention (3): 1 error, 1 stuck, 1 finetune_failed');
     expect(lines[1]).toMatch(/^ {2}error +Replica 1 +r001 +failure 1 +since 2025-03-01T12:00:00.000Z$/);
     expect(lines[2]).toMatch(/^ {2}stuck +Replica 2 +r002 +progress 40\/100 +since 2025-03-01T06:00:00.000Z$/);
     expect(lines[3]).toMatch(/^ {2}finetune_failed +Replica 3 +r003 +fine-tune errored +since/);
     expect(text).toContain('npm run query -- --status error');
     expect(text).toContain('npm run query -- --stuck');
+    expect(text).toContain('npm run query -- --finetune failed');
     expect(text).toContain('npm run query -- history r001');
+  });
+
+  it('names the flags of the run in the commands it prints, so they read the same tables', () => {
+    const text = formatAttention([entry(1, { replica_id: '-r1 $(x)' })], { local: true, replicasTable: 'other', eventsTable: 'tavus-replica-events' });
+    expect(text).toContain('npm run query -- --status error --local --table other');
+    expect(text).toContain("npm run query -- history --local --table other -- '-r1 $(x)'");
   });
 
   it('shows at most 20 lines, then how many more', () => {
@@ -264,8 +271,8 @@ describe('the "Needs attention" block', () => {
     expect(text).not.toContain('\x1b');
     expect(text).not.toContain('\r');
     const line = text.split('\n')[1]!;
-    expect(line).toContain('Evil Name [31m');
-    expect(line).toContain('line one line two');
+    expect(line).toContain('Evil\\nName\\x1b[31m');
+    expect(line).toContain('line one\\r\\nline two');
     expect(line.length).toBeLessThan(200);
   });
 

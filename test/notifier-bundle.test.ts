@@ -203,9 +203,9 @@ describe.skipIf(!moto)(moto ? 'the notifier bundle, fed from the events stream' 
     for (const image of alerts.slice(0, 20)) expect(text).toContain(`(${image.replica_id!.S})`);
     expect(text).toContain('- Studio intro (rstuck0001): stuck since 2026-11-29 04:00 UTC\n    status started, progress 40/100\n');
     expect(text).toContain('    error message: Video too short: needs 1 minute\n');
-    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --stuck --table ${tables.replicas}\n`);
-    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --status error --table ${tables.replicas}\n`);
-    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --finetune errored --table ${tables.replicas}\n`);
+    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --stuck --table ${tables.replicas} --events-table ${tables.events}\n`);
+    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --status error --table ${tables.replicas} --events-table ${tables.events}\n`);
+    expect(text).toContain(`AWS_REGION=${REGION} npm run query -- --finetune errored --table ${tables.replicas} --events-table ${tables.events}\n`);
     expect(text).toContain(`Dashboard: https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards:name=${DASHBOARD}\n`);
 
     // The chat subscriber got the custom notification, not the text.
@@ -213,10 +213,10 @@ describe.skipIf(!moto)(moto ? 'the notifier bundle, fed from the events stream' 
     const chat = JSON.parse((JSON.parse(sink.bodies[0]!) as { Message: string }).Message);
     expect(chat).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown' }, metadata: { eventType: 'TavusReplicaAlert' } });
     expect(chat.content.title).toBe(`:rotating_light: ${message!.Subject}`);
-    expect(chat.content.description).toContain('`Studio intro` `rstuck0001`: *stuck* since 2026-11-29 04:00 UTC (status started, progress 40/100)');
-    expect(chat.content.description).toContain("`Sales ‹!channel› 'pitch'` `rerror0002`");
+    expect(chat.content.description).toContain('`Studio intro` `rstuck0001`: *stuck* since `2026-11-29 04:00 UTC` (`status started, progress 40/100`)');
+    expect(chat.content.description).toContain('`Sales &lt;!channel&gt; \u02cbpitch\u02cb` `rerror0002`');
     expect(chat.content.description).not.toContain('<!channel>');
-    expect(chat.content.nextSteps).toContain(`\`AWS_REGION=${REGION} npm run query -- --stuck --table ${tables.replicas}\``);
+    expect(chat.content.nextSteps).toContain(`\`AWS_REGION=${REGION} npm run query -- --stuck --table ${tables.replicas} --events-table ${tables.events}\``);
 
     // A subscriber filtering on kinds gets only the messages with that kind.
     const finetuneOnly = await drain(finetuneQueue);

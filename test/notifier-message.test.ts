@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { alertsFromRecords, type Alert } from '../functions/notify/alert.js';
-import { queryCommands, shellWord, type AlertContext } from '../functions/notify/commands.js';
+import { queryCommands, type AlertContext } from '../functions/notify/commands.js';
+import { shellWord } from '../functions/engine/text/shell-command.js';
 import { alertContext } from '../functions/notify/handler.js';
 import { alertMessage, SNS_MAX_BYTES, snsMessage, subjectLine } from '../functions/notify/message.js';
 import { alertEventItem, manyAlerts } from './support/alert-events.js';
 import { EXAMPLE_ALERTS, EXAMPLE_CONTEXT } from './support/alert-example.js';
+import { hostileTexts, rawControlsIn } from './support/hostile-text.js';
 
 const context: AlertContext = { region: 'eu-west-1', replicasTable: 'tavus-replicas', eventsTable: 'tavus-replica-events', dashboardName: 'TavusReplicaSync-eu-west-1' };
 const alert = (fields: Partial<Alert> & Pick<Alert, 'replica_id' | 'kind'>): Alert => ({ replica_name: `Name of ${fields.replica_id}`, ...fields });
@@ -114,8 +116,8 @@ describe('the commands', () => {
   it('name non-default tables and quote values a shell would read differently', () => {
     const custom = { ...context, replicasTable: 'acme-replicas', eventsTable: 'acme-events' };
     expect(queryCommands([alert({ replica_id: "r'; rm -rf ~", kind: 'finetune_failed', finetune_status: 'errored now' })], custom)).toEqual([
-      "AWS_REGION=eu-west-1 npm run query -- --finetune 'errored now' --table acme-replicas",
-      "AWS_REGION=eu-west-1 npm run query -- history 'r'\\''; rm -rf ~' --events-table acme-events",
+      "AWS_REGION=eu-west-1 npm run query -- --finetune 'errored now' --table acme-replicas --events-table acme-events",
+      "AWS_REGION=eu-west-1 npm run query -- history 'r'\\''; rm -rf ~' --table acme-replicas --events-table acme-events",
     ]);
     expect(shellWord('r79e1c033f')).toBe('r79e1c033f');
   });
@@ -135,8 +137,8 @@ describe('the chat notification', () => {
   it('is an AWS Chatbot custom notification whose values cannot mention a channel or break out of code', () => {
     const { chat } = alertMessage([alert({ replica_id: 'r<@U1>', kind: 'error', replica_name: '`x` <!here> *bold*', error_message: 'bad <https://evil|link>' })], context);
     expect(chat).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown', title: ':rotating_light: Tavus: 1 replica failed', keywords: ['error'] } });
-    expect(chat.content.description).toBe("• `'x' ‹!here› *bold*` `r‹@U1›`: *in error*\n    > bad ‹https://evil|link›");
-    expect(chat.metadata).toEqual({ summary: 'Tavus: 1 replica failed', eventType: 'TavusReplicaAlert', relatedResources: ['r<@U1>'], additionalContext: { kinds: 'error', replicas: '1' } });
+    expect(chat.content.description).toBe('• `\u02cbx\u02cb &lt;!here&gt; *bold*` `r&lt;@U1&gt;`: *in error*\n    > `bad &lt;https://evil|link&gt;`');
+    expect(chat.metadata).toEqual({ summary: 'Tavus: 1 replica failed', eventType: 'TavusReplicaAlert', relatedResources: ['r&lt;@U1&gt;'], additionalContext: { kinds: 'error', replicas: '1' } });
   });
 
   it('keeps the description within 8,000 characters and the title within 250, counting what it leaves out', () => {
@@ -183,5 +185,42 @@ describe('the deploy guide (docs/deploying.md, "Alerts")', () => {
     expect(guide).toContain(`\`\`\`text\n${message.subject}\n\`\`\``);
     expect(guide).toContain(`\`\`\`text\n${message.text}\`\`\``);
     expect(guide).toContain(`\`\`\`json\n${JSON.stringify(message.chat, null, 2)}\n\`\`\``);
+  });
+});
+
+describe('hostile text in alerts, class by class', () => {
+  const texts = hostileTexts();
+  const fields = ['replica_id', 'replica_name', 'error_message', 'status', 'training_progress', 'finetune_status', 'since'] as const;
+  const messages = fields.flatMap((field) =>
+    texts.map((text) => ({ field, text, message: alertMessage([alert({ replica_id: 'r1', kind: 'error', error_message: 'plain', [field]: text })], context) })),
+  );
+
+  it('leaves the chat message no raw markup: no <, no link brackets, no way out of a code span', () => {
+    for (const { field, text, message } of messages) {
+      const why = `${field} ${JSON.stringify(text)}`;
+      const { description, nextSteps, title, keywords } = message.chat.content;
+      for (const part of [description, title, ...nextSteps, ...keywords, ...message.chat.metadata.relatedResources]) {
+        // `>` only as the template's quote marker, checked with the line shapes below.
+        expect(part.replace(/^ {4}> /gm, ''), why).not.toMatch(/[<>[\]]/);
+        expect(rawControlsIn(part), why).toEqual([]);
+      }
+      // Every value sits inside a code span; outside them only the template's own words remain.
+      const lines = description.split('\n');
+      expect(lines, why).toHaveLength(2);
+      for (const line of lines) expect(line.replace(/`[^`\n]*`/g, '§'), why).toMatch(/^(• § §: \*in error\*( since §)?( \(§\))?| {4}> §)$/);
+      for (const step of nextSteps) expect(step, why).toMatch(/^(`[^`]+`|Dashboard: https:\/\/\S+)$/);
+    }
+  });
+
+  it('keeps the e-mail plain text, one line per value, and the subject one printable line', () => {
+    for (const { field, text, message } of messages) {
+      const why = `${field} ${JSON.stringify(text)}`;
+      expect(rawControlsIn(message.text), why).toEqual([]);
+      const lines = message.text.split('\n');
+      expect(lines.filter((line) => line.startsWith('- ')), why).toHaveLength(1);
+      expect(lines.filter((line) => /^(error|info|touch) /.test(line)), why).toEqual([]);
+      expect(message.subject, why).toMatch(/^[\x20-\x7e]{1,100}$/);
+      expect(snsMessage(message).Subject, why).toMatch(/^[\x20-\x7e]{1,100}$/);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /** Rows out: an aligned table for a person, RFC 4180 CSV for a spreadsheet, JSON lines for a program. */
 import { SYNC_ATTRIBUTES } from '../../functions/engine/model/replica.js';
 import { InputError } from '../../functions/engine/errors.js';
-import { textTable } from '../text-table.js';
+import { cellText, csvDocument } from '../csv.js';
+import { fitWidth, textTable } from '../text-table.js';
 import type { Item } from './types.js';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;
@@ -70,8 +71,6 @@ const API_FIELD_ORDER = [
   'finetune_status',
 ];
 
-/** The sync's own attributes in the order they print; the fine-tune ones until the engine lists them. */
-const SYNC_ATTRIBUTE_ORDER = [...new Set<string>([...SYNC_ATTRIBUTES, 'finetune_status_changed_at', 'stuck_reason'])];
 
 /**
  * A stored item with its attributes in a stable, readable order (DynamoDB returns them in any
@@ -81,7 +80,7 @@ export function orderReplicaAttributes(item: Item): Item {
   const rank = (name: string): number => {
     const api = API_FIELD_ORDER.indexOf(name);
     if (api >= 0) return api;
-    const own = SYNC_ATTRIBUTE_ORDER.indexOf(name);
+    const own = (SYNC_ATTRIBUTES as readonly string[]).indexOf(name);
     return own >= 0 ? 2000 + own : 1000;
   };
   const names = Object.keys(item).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -94,36 +93,26 @@ export function formatRows(rows: Item[], format: Format, columns: { table: Colum
   return formatTable(rows, columns.table);
 }
 
-/** RFC 4180: CRLF line ends, a field quoted when it holds a comma, quote or line break. */
+/** Through the one CSV writer (cli/csv.ts): RFC 4180, formula leads defused. */
 export function formatCsv(rows: Item[], columns: Column[]): string {
-  const line = (cells: string[]): string => `${cells.map(csvField).join(',')}\r\n`;
-  return line(columns.map((column) => column.name)) + rows.map((row) => line(columns.map((column) => cellText(row[column.name])))).join('');
-}
-
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return csvDocument(
+    columns.map((column) => column.name),
+    rows.map((row) => columns.map((column) => cellText(row[column.name]))),
+  );
 }
 
 export function formatTable(rows: Item[], columns: Column[]): string {
-  const cells = rows.map((row) => columns.map((column) => fit(tableText(row[column.name]), column.maxWidth)));
+  const cells = rows.map((row) => columns.map((column) => fitWidth(tableText(row[column.name]), column.maxWidth)));
   return textTable([columns.map((column) => column.name), ...cells], { rule: true }).map((line) => `${line}\n`).join('');
 }
 
-function cellText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 /**
- * UTC timestamps to the minute ("2024-05-01 09:30"), as a person scans them; line breaks become
- * spaces so one row stays one line.
+ * UTC timestamps to the minute ("2024-05-01 09:30"), as a person scans them. Line breaks and other
+ * hidden characters show escaped (`\n`), by the table itself, so one row stays one line.
  */
 function tableText(value: unknown): string {
-  const text = cellText(value).replace(/\s+/g, ' ');
+  const text = cellText(value);
   const utc = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|\+00:00)$/.exec(text);
   return utc ? `${utc[1]} ${utc[2]}` : text;
 }
 
-function fit(text: string, maxWidth: number | undefined): string {
-  return maxWidth !== undefined && text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
-}

@@ -1,14 +1,11 @@
 import type { EventType } from '../../functions/engine/model/events.js';
 import type { Item } from './types.js';
 
-/** The event types the history knows: the engine's (`finetune_changed` included). */
-export type HistoryEventType = EventType;
-
 /** One line of a replica's story, as the contract prints it. */
 export interface HistoryEntry {
   replica_id: string;
   at: string;
-  type: HistoryEventType;
+  type: EventType;
   from: string | null;
   to: string | null;
   run_id: string;
@@ -19,7 +16,7 @@ export interface HistoryEntry {
  * name, this orders them as the change reads: back from deletion, then what changed, then the flag
  * (a stall that restarts, for another reason or from another moment, ends before the new one begins).
  */
-const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
+const ORDER_WITHIN_CHANGE: Record<EventType, number> = {
   created: 0,
   restored: 1,
   deleted: 2,
@@ -33,13 +30,13 @@ const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
 /** Stored events -> the history, oldest first: by item version, then as above. */
 export function toHistory(events: Item[]): HistoryEntry[] {
   const version = (event: Item): string => String(event.event_key ?? '').split('#')[0] ?? '';
-  const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as HistoryEventType] ?? 99;
+  const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as EventType] ?? 99;
   return [...events]
     .sort((a, b) => version(a).localeCompare(version(b)) || rank(a) - rank(b))
     .map((event) => ({
       replica_id: String(event.replica_id),
       at: String(event.at),
-      type: event.type as HistoryEventType,
+      type: event.type as EventType,
       from: typeof event.from === 'string' ? event.from : null,
       to: typeof event.to === 'string' ? event.to : null,
       run_id: String(event.run_id),

@@ -2,14 +2,16 @@
  * The report as one self-contained HTML page: inline CSS and SVG, no scripts, fonts or requests,
  * so it can be mailed, archived or opened offline and shows the same thing forever.
  */
+import { listQueryHint, type QueryTarget } from '../../functions/engine/text/query-hint.js';
+import { visibleText } from '../../functions/engine/text/visible-text.js';
 import type { Report } from './report.js';
-import { formatDuration } from './report-text.js';
+import { formatDuration, SECTION_FILTERS } from './report-text.js';
 
 const TYPE_COLORS: Record<string, string> = { user: '#2563eb', system: '#f59e0b' };
 const OTHER_COLOR = '#94a3b8';
 const MAX_LISTED_FAILURES = 50;
 
-export function renderReportHtml(report: Report, source: { replicasTable: string; eventsTable: string; where: string }): string {
+export function renderReportHtml(report: Report, source: { replicasTable: string; eventsTable: string; where: string; target?: QueryTarget }): string {
   const { training, finetune, failures } = report;
   const cards: Array<[string, string, string?]> = [
     ['Live replicas', String(report.replicas.live)],
@@ -69,7 +71,7 @@ ${finetuneSection(report)}
     failures.events.slice(0, MAX_LISTED_FAILURES).map((f) => [utc(f.at), f.replica_id, f.replica_name, f.from === null ? 'new, in error' : `${f.from} → error`, f.error_message]),
     'No failures.',
   )}
-  ${failures.events.length > MAX_LISTED_FAILURES ? `<p class="note">…and ${failures.events.length - MAX_LISTED_FAILURES} earlier ones (npm run query -- --status error lists them all).</p>` : ''}
+  ${failures.events.length > MAX_LISTED_FAILURES ? `<p class="note">…and ${failures.events.length - MAX_LISTED_FAILURES} earlier ones (<code>${esc(listQueryHint(SECTION_FILTERS.failures, source.target ?? {}))}</code> lists them all).</p>` : ''}
 </section>
 </body>
 </html>
@@ -231,8 +233,9 @@ function utc(iso: string): string {
   return match ? `${match[1]} ${match[2]} UTC` : iso;
 }
 
+/** The one sanitiser (hidden characters as visible escapes), then HTML's five. */
 function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return visibleText(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 const CSS = `

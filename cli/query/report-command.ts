@@ -1,7 +1,9 @@
-/** `npm run query -- report`: read both tables, compute the report, print it, and write the page. */
+/** `npm run query -- report`: read both tables, compute the report, print it, or write the page. */
 import { writeFile } from 'node:fs/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableNames } from '../../functions/engine/contract/tables.js';
+import type { QueryTarget } from '../../functions/engine/text/query-hint.js';
+import { visibleText } from '../../functions/engine/text/visible-text.js';
 import type { Format } from './format.js';
 import { renderReportHtml } from './html.js';
 import { scanTable } from './read.js';
@@ -17,6 +19,8 @@ export interface ReportRequest {
   where: string;
   format: Format;
   htmlFile?: string;
+  /** The tables as `npm run query` flags, for the commands the report prints. */
+  target?: QueryTarget;
 }
 
 export async function runReport(
@@ -37,18 +41,20 @@ export async function runReport(
     }),
   ]);
   const report = computeReport(replicas, events, now);
-  io.out(request.format === 'json' ? `${JSON.stringify(report)}\n` : formatReportText(report));
+  // With --html the page is the report: the terminal gets one line saying where (JSON still prints when asked for).
+  if (request.format === 'json') io.out(`${JSON.stringify(report)}\n`);
+  else if (request.htmlFile === undefined) io.out(formatReportText(report, request.target));
   if (request.htmlFile === undefined) return 0;
 
-  const html = renderReportHtml(report, { replicasTable: tables.replicas, eventsTable: tables.events, where: request.where });
+  const html = renderReportHtml(report, { replicasTable: tables.replicas, eventsTable: tables.events, where: request.where, target: request.target });
   try {
     await writeFile(request.htmlFile, html);
   } catch (error) {
     // Not bad input but a failure of this run (a folder gone, a full disk): exit 1, one sentence.
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
-    io.err(`The report could not be written to ${request.htmlFile} (${code}): name a file in a folder that exists and you may write to.\n`);
+    io.err(`The report could not be written to ${visibleText(request.htmlFile)} (${code}): name a file in a folder that exists and you may write to.\n`);
     return 1;
   }
-  io.err(`Wrote the report to ${request.htmlFile}.\n`);
+  io.err(`Wrote the report to ${visibleText(request.htmlFile)}.\n`);
   return 0;
 }

@@ -1,7 +1,8 @@
 /**
- * How one alert's values read in a message, plain text or chat: bounded, one line each, never more
- * characters than a message can carry. Shared by message.ts and chat.ts.
+ * How one alert's values read in a message, plain text or chat: bounded, one line each (`oneLine`,
+ * over the one sanitiser), never more characters than a message can carry. Shared by message.ts and chat.ts.
  */
+import { visibleText } from '../engine/text/visible-text.js';
 import type { Alert } from './alert.js';
 
 /** Replicas listed by name in one message; the rest are counted. */
@@ -37,14 +38,17 @@ export function replicaState(alert: Alert): string {
 }
 
 /** "2026-11-29 04:00 UTC" from an ISO time; any other text as it came. */
+/**
+ * One value, one line, for a reader: a run of line breaks (or tabs) folds to one space, then every
+ * other hidden character (controls, ESC, bidi, invisible ones) shows as an escape (visibleText).
+ */
+export function oneLine(text: string): string {
+  return visibleText(text.replace(/[\t\n\r\u2028\u2029]+/g, ' '));
+}
+
 export function when(iso: string): string {
   const time = new Date(iso);
   return Number.isNaN(time.getTime()) ? clip(oneLine(iso), VALUE_MAX_CHARS) : `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** Line breaks and other control characters become spaces: one value, one line. */
-export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
 }
 
 /** At most `max` characters (code points, never half a pair), with an ellipsis when cut. */

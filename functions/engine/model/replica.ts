@@ -11,8 +11,9 @@ export type ApiResource = 'replicas' | 'faces';
 export const API_RESOURCES: readonly ApiResource[] = ['replicas', 'faces'];
 
 /**
- * The attributes the sync owns. None reuses an API field's name (the API already has `updated_at`),
- * so an API field can never overwrite them and they can never hide an API field.
+ * The attributes the sync owns: the one list (the README's replicas-table rows with source "sync",
+ * the contract's "Untrusted data"). An API field of one of these names never sets or feeds one: it
+ * is stored under `API_FIELD_PREFIX` instead (see `apiFields`). Add a new sync attribute here.
  */
 export const SYNC_ATTRIBUTES = [
   'first_seen_at',
@@ -27,6 +28,17 @@ export const SYNC_ATTRIBUTES = [
   'content_hash',
   'version',
 ] as const;
+export type SyncAttribute = (typeof SYNC_ATTRIBUTES)[number];
+
+const SYNC_OWNED: ReadonlySet<string> = new Set(SYNC_ATTRIBUTES);
+
+/**
+ * Where an API field whose name the sync owns is kept: `deleted_at` from the API is stored as
+ * `api_deleted_at`. Should the row also carry that name, the prefix repeats (`api_api_deleted_at`)
+ * until the name is free, so no API value is lost or overwritten. Kept rather than dropped: the
+ * tables keep what the API said, and the content hash covers it, so a change of it is a change.
+ */
+export const API_FIELD_PREFIX = 'api_';
 
 /**
  * What the sync needs of a stored item to decide what changed: the projection the state Scan reads.
@@ -86,18 +98,29 @@ void projectionIsComplete;
  * The API fields as they will be stored: nulls left out (the contract allows it, and a GSI key
  * attribute cannot hold a null). `status` and `created_at` are index keys: DynamoDB rejects a
  * non-string or empty value there, and a whole run must not fail over one odd row, so an empty one
- * is left out and any other value is stored as its JSON text.
+ * is left out and any other value is stored as its JSON text. A field named like one of the sync's
+ * own attributes is moved under `API_FIELD_PREFIX`.
  */
 export function apiFields(row: ApiRow): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
+  const moved: Array<[string, unknown]> = [];
   for (const [name, value] of Object.entries(row)) {
     if (value === null || value === undefined) continue;
+    if (SYNC_OWNED.has(name)) {
+      moved.push([name, value]);
+      continue;
+    }
     if (name === 'status' || name === 'created_at') {
       if (value === '') continue;
       fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
       continue;
     }
     fields[name] = value;
+  }
+  for (const [name, value] of moved) {
+    let kept = API_FIELD_PREFIX + name;
+    while (Object.prototype.hasOwnProperty.call(fields, kept)) kept = API_FIELD_PREFIX + kept;
+    fields[kept] = value;
   }
   return fields;
 }

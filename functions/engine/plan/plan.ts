@@ -11,6 +11,7 @@ import {
   type ReplicaType,
   type StoredReplica,
   type StuckReason,
+  type SyncAttribute,
 } from '../model/replica.js';
 import { withAlert } from './attention.js';
 import type { AlertFields, EventType, ReplicaEvent } from '../model/events.js';
@@ -281,12 +282,10 @@ function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince, fin
   else counts.unchanged += 1;
 }
 
-/** The whole new item: the API fields plus the sync's own attributes. */
+/** The whole new item: the API fields (none named like a sync attribute: see `apiFields`) plus the sync's own attributes. */
 function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
   const { row, before, fields, hash, version, stuckSince, stuckReason, finetuneChangedAt } = upsert;
-  const item: Record<string, unknown> = {
-    ...fields,
-    replica_id: row.replica_id,
+  const own: Partial<Record<SyncAttribute, unknown>> = {
     first_seen_at: before?.first_seen_at ?? at,
     last_changed_at: at,
     status_changed_at: before === undefined || upsert.statusChanged ? at : before.status_changed_at,
@@ -295,13 +294,13 @@ function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
     version,
   };
   const percent = progressPercent(upsert.progress);
-  if (percent !== undefined) item.training_progress_pct = percent;
-  if (finetuneChangedAt !== undefined) item.finetune_status_changed_at = finetuneChangedAt;
+  if (percent !== undefined) own.training_progress_pct = percent;
+  if (finetuneChangedAt !== undefined) own.finetune_status_changed_at = finetuneChangedAt;
   if (stuckSince !== undefined) {
-    item.stuck_since = stuckSince;
-    item.stuck_reason = stuckReason;
+    own.stuck_since = stuckSince;
+    own.stuck_reason = stuckReason;
   }
-  return item;
+  return { ...fields, replica_id: row.replica_id, ...own };
 }
 
 /**

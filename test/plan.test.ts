@@ -437,6 +437,22 @@ describe('the fine-tune phase (Phoenix-4.5)', () => {
     expect(p.counts).toMatchObject({ stuck: 1, unchanged: 1 });
   });
 
+  it('reads a finetune_status map with its keys reordered as the same value: no finetune_changed, stuck still detected', () => {
+    const inOrder = { phase: 'training', detail: { step: 3, of: 9 }, steps: [{ a: 1, b: 2 }] };
+    const reordered = { steps: [{ b: 2, a: 1 }], detail: { of: 9, step: 3 }, phase: 'training' };
+    const mapped = (value: unknown) => row('f', { model_name: 'phoenix-4.5', finetune_status: value });
+    const stored = synced([mapped(inOrder)]);
+    const quiet = plan([mapped(reordered)], stored, { ...context, now: at(1) });
+    expect(quiet.writes).toEqual([]);
+    expect(quiet.counts).toMatchObject({ unchanged: 1, updated: 0, stuck: 0 });
+    const stuck = plan([mapped(reordered)], stored, { ...context, now: at(12) });
+    expect(eventsOf(stuck)).toEqual([{ id: 'f', type: 'stuck', from: null, to: T0.toISOString() }]);
+    expect(putFor(stuck, 'f').item).toMatchObject({ stuck_since: T0.toISOString(), stuck_reason: 'finetune' });
+    // A real change inside the map is still one.
+    const moved = plan([mapped({ ...inOrder, detail: { step: 4, of: 9 } })], stored, { ...context, now: at(1) });
+    expect(eventsOf(moved).map((event) => event.type)).toEqual(['finetune_changed']);
+  });
+
   it('is never stuck without a fine-tune in progress, whatever the clock says', () => {
     for (const value of [null, 'completed', 'errored', 'error', 'failed']) {
       const p = plan([tuning(value)], after(value), { ...context, now: at(1000) });

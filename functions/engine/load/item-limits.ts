@@ -262,13 +262,13 @@ class Walker {
       return this.fail('unsupported-value', `${this.where()} has a "constructor" field naming ${cut(String(kind))}, which makes the AWS SDK misread the map`);
     }
     if (Array.isArray(value)) {
-      this.container(level);
-      return this.walkList(value, level + 1);
+      if (this.container(level)) this.walkList(value, level + 1);
+      return;
     }
     if (kind === 'Set') return this.set(value as Set<unknown>);
     if (kind === 'Map') {
-      this.container(level);
-      return this.walkIterableMap(value as Map<unknown, unknown>, level + 1);
+      if (this.container(level)) this.walkIterableMap(value as Map<unknown, unknown>, level + 1);
+      return;
     }
     if (ArrayBuffer.isView(value)) {
       this.size += value.byteLength;
@@ -289,16 +289,19 @@ class Walker {
     }
     if (kind === 'NumberValue') return this.decimal(String(value));
     // A plain object, or any class instance: convertClassInstanceToMap makes it a map.
-    this.container(level);
-    this.walkMap(value as Record<string, unknown>, level + 1);
+    if (this.container(level)) this.walkMap(value as Record<string, unknown>, level + 1);
   }
 
-  /** A list or map one level below `level`: 3 bytes of its own, and no deeper than DynamoDB nests. */
-  private container(level: number): void {
+  /**
+   * A list or map one level below `level`: 3 bytes of its own, and no deeper than DynamoDB nests.
+   * False when it is too deep: the walk does not go in (the item is refused anyway), so its depth
+   * stays bounded by DynamoDB's 32 levels whatever the data's, and the stack never overflows.
+   */
+  private container(level: number): boolean {
     this.size += 3;
-    if (!this.problem && level + 2 > MAX_NESTING_LEVELS) {
-      this.fail('nesting-depth', `${this.where()} nests maps and lists deeper than DynamoDB's 32 levels`);
-    }
+    if (level + 2 <= MAX_NESTING_LEVELS) return true;
+    this.fail('nesting-depth', `${this.where()} nests maps and lists deeper than DynamoDB's 32 levels`);
+    return false;
   }
 
   private walkList(list: readonly unknown[], level: number): void {

@@ -112,7 +112,7 @@ export function apiFields(row: ApiRow): Record<string, unknown> {
     }
     if (name === 'status' || name === 'created_at') {
       if (value === '') continue;
-      fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      fields[name] = typeof value === 'string' ? value : jsonText(value);
       continue;
     }
     fields[name] = value;
@@ -125,20 +125,72 @@ export function apiFields(row: ApiRow): Record<string, unknown> {
   return fields;
 }
 
+/**
+ * JSON text as `JSON.stringify` writes it. A value nested too deep for its recursion stays as it
+ * is: the limit check then rejects the row (an index key must be a string), where a thrown
+ * "Maximum call stack size exceeded" would fail the run.
+ */
+function jsonText(value: unknown): unknown {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return value;
+  }
+}
+
 /** A stable digest of the API fields: equal exactly when the stored copy is current. */
 export function contentHash(fields: Record<string, unknown>): string {
   return createHash('sha256').update(stableJson(fields)).digest('base64url').slice(0, 22);
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+/**
+ * Levels `stableJson` writes out: twice DynamoDB's 32, so every value DynamoDB can store is written
+ * whole. Below that it writes a mark no JSON value can produce and stops: a value that deep is
+ * rejected by the limit check, so its exact text never matters, and a hostile row nested 100,000
+ * levels costs no more than one nested 64.
+ */
+const STABLE_DEPTH = 64;
+
+/**
+ * A value's JSON text with every map's keys sorted and its nulls left out: equal for equal data
+ * whatever order the API sent the keys in. Iterative (an explicit stack) and depth-capped, so a
+ * row nested 100,000 levels deep is hashed, then rejected by the limit check, instead of failing
+ * the run with "Maximum call stack size exceeded".
+ */
+export function stableJson(root: unknown): string {
+  let text = '';
+  const stack: Array<{ close: string; entries: Array<[string | undefined, unknown]>; next: number }> = [];
+  const open = (value: unknown): void => {
+    const nested = value !== null && typeof value === 'object';
+    if (nested && stack.length >= STABLE_DEPTH) {
+      text += '#deeper#';
+    } else if (Array.isArray(value)) {
+      text += '[';
+      stack.push({ close: ']', entries: value.map((item): [undefined, unknown] => [undefined, item]), next: 0 });
+    } else if (nested) {
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && v !== null)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      text += '{';
+      stack.push({ close: '}', entries, next: 0 });
+    } else {
+      text += JSON.stringify(value) ?? ''; // undefined (in a list) joins as nothing, as Array.join does
+    }
+  };
+  open(root);
+  for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
+    if (frame.next === frame.entries.length) {
+      text += frame.close;
+      stack.pop();
+      continue;
+    }
+    const [key, value] = frame.entries[frame.next] as [string | undefined, unknown];
+    if (frame.next > 0) text += ',';
+    frame.next += 1;
+    if (key !== undefined) text += `${JSON.stringify(key)}:`;
+    open(value);
   }
-  return JSON.stringify(value);
+  return text;
 }
 
 /** `training_progress` "a/b" as 100·a/b, or undefined when it is not two numbers with b > 0. */

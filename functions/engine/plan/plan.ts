@@ -7,6 +7,7 @@ import {
   asString,
   contentHash,
   progressPercent,
+  stableJson,
   type ApiRow,
   type ReplicaType,
   type StoredReplica,
@@ -199,9 +200,12 @@ function finetuneChangedAtFor(before: StoredReplica | undefined, changed: boolea
   return before.finetune_status_changed_at;
 }
 
-/** Two API values alike as stored (a null is left out, so null and absent are the same). */
+/**
+ * Two API values alike as stored (a null is left out, so null and absent are the same), compared
+ * as the content hash sees them: a map whose keys come back in another order is the same value.
+ */
 function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return stableJson(a ?? null) === stableJson(b ?? null);
 }
 
 /**

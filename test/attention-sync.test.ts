@@ -146,7 +146,7 @@ describe('alerts in the events table and the summary', () => {
     const born = events.find((e) => e.replica_id === BORN.replica_id && e.type === 'created');
     expect(born).toEqual({
       replica_id: BORN.replica_id,
-      event_key: '0000000001#created',
+      event_key: `0000000001#created#${harness.tables.replicas}`,
       at: at(0),
       type: 'created',
       from: null,

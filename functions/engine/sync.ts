@@ -226,6 +226,7 @@ function planContext(settings: SyncSettings, stored: Map<string, StoredReplica>,
     maxDeleteFraction: settings.maxDeleteFraction,
     runId: run.id,
     eventTtlDays: settings.eventTtlDays,
+    replicasTable: settings.tables.replicas,
   };
 }
 

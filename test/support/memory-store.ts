@@ -11,7 +11,7 @@ import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } f
 export class MemoryReplicaStore implements ReplicaStore {
   /** The replicas table: whole items by replica_id. */
   readonly items = new Map<string, Record<string, unknown>>();
-  /** The events table: by `${replica_id}|${event_key}`, so a rewritten event replaces itself. */
+  /** The events table: by `${replica_id}|${event_key}`; an event is written only where none is. */
   readonly events = new Map<string, ReplicaEvent>();
 
   async loadReplicas(): Promise<Map<string, StoredReplica>> {
@@ -28,6 +28,11 @@ export class MemoryReplicaStore implements ReplicaStore {
     const outcome: WriteOutcome = { written: 0, conflicts: [], rejected: [] };
     for (const write of writes) {
       if (options.signal?.aborted) break;
+      const taken = write.events.find((event) => this.events.has(`${event.replica_id}|${event.event_key}`));
+      if (taken !== undefined) {
+        outcome.rejected.push({ replicaId: write.replicaId, limit: 'event-exists', sentence: `The history event "${taken.event_key}" of "${write.replicaId}" is already stored.` });
+        continue;
+      }
       if (!this.apply(write)) {
         outcome.conflicts.push(write.replicaId);
         continue;

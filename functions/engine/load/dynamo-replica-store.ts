@@ -8,6 +8,7 @@ import { describeAwsError, StoreError } from '../errors.js';
 import { rejectionOf, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
 import type { Rejection, ReplicaWrite } from '../model/write.js';
+import type { ReplicaEvent } from '../model/events.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../model/replica.js';
 import type { ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
 import type { TableNames } from '../contract/tables.js';
@@ -121,7 +122,7 @@ export class DynamoReplicaStore implements ReplicaStore {
             }
             const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
             if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw new AbortError(describeAwsError(error, table, 'write'));
-            pending = worthRetrying(pending, reasons, outcome);
+            pending = worthRetrying(pending, reasons, outcome, this.tables.events);
             if (pending.length === 0) return;
             throw new CancelledBystanders('A transaction was cancelled for replicas whose condition held.', { cause: error });
           }
@@ -174,8 +175,12 @@ export class DynamoReplicaStore implements ReplicaStore {
               },
             },
           };
-    // Events carry no condition: the key is derived from the change, so rewriting one is harmless.
-    const eventActions = write.events.map((event): TransactItem => ({ Put: { TableName: this.tables.events, Item: event } }));
+    // History is append-only: an event is written only where none is. Its key names the change and
+    // the replicas table, so a retry from the same stored state finds its key free again (a
+    // transaction writes all or nothing), and the SDK's own retries reuse the request's token.
+    const eventActions = write.events.map(
+      (event): TransactItem => ({ Put: { TableName: this.tables.events, Item: event, ConditionExpression: 'attribute_not_exists(event_key)' } }),
+    );
     return [replicaAction, ...eventActions];
   }
 }
@@ -212,14 +217,16 @@ interface CancellationReason {
  * The writes of a cancelled transaction worth another attempt; those whose condition failed join
  * `conflicts`, those DynamoDB refused as invalid join `rejected`.
  */
-function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], outcome: WriteOutcome): ReplicaWrite[] {
+function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], outcome: WriteOutcome, events: string): ReplicaWrite[] {
   let index = 0;
   const retry: ReplicaWrite[] = [];
   for (const write of pending) {
     const own = reasons.slice(index, index + 1 + write.events.length);
     const invalid = own.find((reason) => reason.Code === 'ValidationError');
+    const taken = own.findIndex((reason, at) => at > 0 && reason.Code === 'ConditionalCheckFailed');
     if (invalid) outcome.rejected.push(refusalOf(write, invalid));
     else if (own[0]?.Code === 'ConditionalCheckFailed') outcome.conflicts.push(write.replicaId);
+    else if (taken > 0) outcome.rejected.push(historyRefusalOf(write, write.events[taken - 1] as ReplicaEvent, events));
     else retry.push(write);
     index += 1 + write.events.length;
   }
@@ -241,6 +248,18 @@ function refusalOf(write: ReplicaWrite, refusal: unknown): Rejection {
     replicaId: write.replicaId,
     limit: 'refused-by-dynamodb',
     sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be stored in DynamoDB: it refused the write as invalid (${said}); the sync skips it and leaves its stored copy as it was.`,
+  };
+}
+
+/**
+ * The rejection of a write whose history event is already in the events table: history is
+ * append-only, so the replica is not written (its item and its history stay as they were).
+ */
+function historyRefusalOf(write: ReplicaWrite, event: ReplicaEvent, events: string): Rejection {
+  return {
+    replicaId: write.replicaId,
+    limit: 'event-exists',
+    sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be written: its history event "${event.event_key}" is already in the events table "${events}" (the history of an earlier replicas table of the same name?), and history is never rewritten; the sync skips it and leaves its stored copy as it was; point the sync at a new events table to start a new history.`,
   };
 }
 

@@ -54,6 +54,12 @@ export interface PlanContext {
   maxDeleteFraction: number;
   runId: string;
   eventTtlDays?: number;
+  /**
+   * The replicas table this history belongs to, named at the end of every event key, so two
+   * replicas tables sharing one events table keep their histories beside each other and never
+   * overwrite one another's. Always set by the sync; a test may leave it out.
+   */
+  replicasTable?: string;
 }
 
 /** Deletions only ever touch live replicas of the synced type that the walk did not return. */
@@ -120,6 +126,16 @@ function countFlags(counts: PlanCounts, replica: StoredReplica): void {
   if (finetuneClass(replica.finetune_status) === 'failed') counts.finetuneFailed += 1;
 }
 
+/**
+ * An event's sort key: the item version the change produced (10 digits), its type, and the
+ * replicas table whose history it is (table names never hold `#`). Unique per change and table,
+ * and the same when a failed run is retried from the same stored state.
+ */
+export function eventKey(version: number, type: EventType, replicasTable?: string): string {
+  const key = `${String(version).padStart(10, '0')}#${type}`;
+  return replicasTable === undefined ? key : `${key}#${replicasTable}`;
+}
+
 /** Events of one run: same time, same run id, same expiry. */
 function eventMaker(context: PlanContext) {
   const at = context.now.toISOString();
@@ -127,7 +143,7 @@ function eventMaker(context: PlanContext) {
     context.eventTtlDays === undefined ? undefined : Math.floor(context.now.getTime() / 1000) + context.eventTtlDays * 86_400;
   return (replicaId: string, version: number, type: EventType, from: unknown, to: unknown): ReplicaEvent => ({
     replica_id: replicaId,
-    event_key: `${String(version).padStart(10, '0')}#${type}`,
+    event_key: eventKey(version, type, context.replicasTable),
     at,
     type,
     from: typeof from === 'string' ? from : null,

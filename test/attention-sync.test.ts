@@ -137,7 +137,7 @@ describe('alerts in the events table and the summary', () => {
     for (const run of runs) {
       // The stored items, read back as the writes that carried them.
       const stored = events.filter((e) => e.run_id === run.run_id) as unknown as ReplicaEvent[];
-      const written = attentionOf(stored.map((e): ReplicaWrite => ({ kind: 'put', replicaId: e.replica_id, item: {}, events: [e] })));
+      const written = attentionOf(stored.map((e): ReplicaWrite => ({ kind: 'put', replicaId: e.replica_id, item: {}, events: [e], bytes: 0 })));
       expect(sortAttention(written)).toEqual(run.attention);
     }
   });

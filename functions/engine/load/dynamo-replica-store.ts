@@ -5,9 +5,8 @@ import pRetry, { AbortError } from 'p-retry';
 import { forEachBounded } from '../bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
 import { describeAwsError, StoreError } from '../errors.js';
-import { rejectionOf, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
-import type { Rejection, ReplicaWrite } from '../model/write.js';
+import { MAX_TRANSACTION_BYTES, rejectionOf, type Rejection, type ReplicaWrite } from '../model/write.js';
 import type { ReplicaEvent } from '../model/events.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../model/replica.js';
 import type { ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
@@ -17,8 +16,6 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** DynamoDB's limit of actions in one TransactWriteItems call. */
 const MAX_TRANSACTION_ACTIONS = 100;
-/** Well under the 4 MB request limit, measured as JSON text (a fair upper bound of item size). */
-const MAX_TRANSACTION_BYTES = 3_000_000;
 const MAX_WRITE_ATTEMPTS = 6;
 /** Scan segments of the state read (the measurement behind 16 is in docs/performance.md). */
 const STATE_SEGMENTS = 16;
@@ -185,7 +182,7 @@ export class DynamoReplicaStore implements ReplicaStore {
   }
 }
 
-/** The writes in transactions of at most 100 actions and about 3 MB each. */
+/** The writes in transactions of at most 100 actions and 4 MB each, by the bytes the plan measured. */
 function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
   const result: ReplicaWrite[][] = [];
   let current: ReplicaWrite[] = [];
@@ -193,7 +190,7 @@ function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
   let bytes = 0;
   for (const write of writes) {
     const writeActions = 1 + write.events.length;
-    const writeBytes = JSON.stringify(write).length;
+    const writeBytes = write.bytes;
     if (current.length > 0 && (actions + writeActions > MAX_TRANSACTION_ACTIONS || bytes + writeBytes > MAX_TRANSACTION_BYTES)) {
       result.push(current);
       current = [];
@@ -239,16 +236,13 @@ function isRefusedAsInvalid(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ValidationException' || (error instanceof StoreError && cause?.name === 'ValidationException');
 }
 
-/** The rejection of a write DynamoDB refused: the limit it breaks when the check knows it, else DynamoDB's words. */
+/**
+ * The rejection of a write DynamoDB refused though the plan's limit check let it through: in
+ * DynamoDB's words.
+ */
 function refusalOf(write: ReplicaWrite, refusal: unknown): Rejection {
-  const known = rejectionOf(write);
-  if (known) return known;
   const said = (refusal as { Message?: string; message?: string }).Message ?? (refusal as Error).message ?? 'no reason given';
-  return {
-    replicaId: write.replicaId,
-    limit: 'refused-by-dynamodb',
-    sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be stored in DynamoDB: it refused the write as invalid (${said}); the sync skips it and leaves its stored copy as it was.`,
-  };
+  return rejectionOf(write.replicaId, 'refused-by-dynamodb', `it refused the write as invalid (${said})`);
 }
 
 /**
@@ -256,11 +250,12 @@ function refusalOf(write: ReplicaWrite, refusal: unknown): Rejection {
  * append-only, so the replica is not written (its item and its history stay as they were).
  */
 function historyRefusalOf(write: ReplicaWrite, event: ReplicaEvent, events: string): Rejection {
-  return {
-    replicaId: write.replicaId,
-    limit: 'event-exists',
-    sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be written: its history event "${event.event_key}" is already in the events table "${events}" (the history of an earlier replicas table of the same name?), and history is never rewritten; the sync skips it and leaves its stored copy as it was; point the sync at a new events table to start a new history.`,
-  };
+  return rejectionOf(
+    write.replicaId,
+    'event-exists',
+    `its history event "${event.event_key}" is already in the events table "${events}" (the history of an earlier replicas table of the same name?), and history is never rewritten`,
+    'until the sync is pointed at a new events table',
+  );
 }
 
 function addOutcome(into: WriteOutcome, more: WriteOutcome): WriteOutcome {

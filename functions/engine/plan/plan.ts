@@ -16,7 +16,8 @@ import {
 } from '../model/replica.js';
 import { withAlert } from './attention.js';
 import type { AlertFields, EventType, ReplicaEvent } from '../model/events.js';
-import type { ReplicaWrite } from '../model/write.js';
+import type { Rejection, ReplicaWrite } from '../model/write.js';
+import { measureReplicaWrite } from './item-limits.js';
 import { finetuneClass, finetuneStuckSince } from '../model/finetune.js';
 
 export interface PlanCounts {
@@ -82,9 +83,18 @@ export function emptyCounts(): PlanCounts {
 }
 
 export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
-  const sum = emptyCounts();
-  for (const key of Object.keys(sum) as Array<keyof PlanCounts>) sum[key] = a[key] + b[key];
-  return sum;
+  return combineCounts(a, b, 1);
+}
+
+/** `a` less `b`, count by count. */
+export function subtractCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
+  return combineCounts(a, b, -1);
+}
+
+function combineCounts(a: PlanCounts, b: PlanCounts, sign: 1 | -1): PlanCounts {
+  const result = emptyCounts();
+  for (const key of Object.keys(result) as Array<keyof PlanCounts>) result[key] = a[key] + sign * b[key];
+  return result;
 }
 
 /**
@@ -111,12 +121,13 @@ export function isSettled(row: ApiRow, before: StoredReplica | undefined): boole
  */
 export function planUnchanged(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
   const counts = emptyCounts();
-  for (const id of ids) {
-    counts.unchanged += 1;
-    const replica = stored.get(id);
-    if (replica !== undefined && replica.deleted_at === undefined) countFlags(counts, replica);
-  }
+  for (const id of ids) countUnchanged(counts, stored.get(id));
   return counts;
+}
+
+function countUnchanged(counts: PlanCounts, replica: StoredReplica | undefined): void {
+  counts.unchanged += 1;
+  if (replica !== undefined && replica.deleted_at === undefined) countFlags(counts, replica);
 }
 
 /** A live replica the run leaves as stored (settled, rejected, unseen, held back): its flags still count. */
@@ -226,35 +237,48 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /**
  * Writes for replicas the API returned: any slice of them, so a large walk can be planned and
- * written a few thousand at a time instead of holding every item at once.
+ * written a few thousand at a time instead of holding every item at once. Each write is checked
+ * against DynamoDB's limits here, once: one that breaks a limit is `rejected` (not written, its
+ * replica counted as unchanged with its stored flags); every write carries its measured `bytes`.
  */
-export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { writes: ReplicaWrite[]; counts: PlanCounts } {
+export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { writes: ReplicaWrite[]; counts: PlanCounts; rejected: Rejection[] } {
   const at = input.now.toISOString();
   const counts = emptyCounts();
   const writes: ReplicaWrite[] = [];
+  const rejected: Rejection[] = [];
   const event = eventMaker(input);
 
   for (const row of rows) {
     const before = input.stored.get(row.replica_id);
     const upsert = upsertOf(row, before, at, input);
     const events = eventsFor(upsert, event);
-    countUpsert(counts, upsert);
     const changed =
       before === undefined ||
       before.content_hash !== upsert.hash ||
       events.length > 0 ||
       before.finetune_status_changed_at !== upsert.finetuneChangedAt;
-    if (!changed) continue;
-    writes.push({
-      kind: 'put',
+    if (!changed) {
+      countUpsert(counts, upsert);
+      continue;
+    }
+    const planned = {
+      kind: 'put' as const,
       replicaId: row.replica_id,
       item: itemFor(upsert, at),
       ...(before === undefined ? {} : { expectedVersion: before.version }),
       events: events.map((event) => withAlert(event, row)),
-    });
+    };
+    const measured = measureReplicaWrite(planned);
+    if (measured.violation !== undefined) {
+      rejected.push(measured.violation);
+      countUnchanged(counts, before);
+      continue;
+    }
+    countUpsert(counts, upsert);
+    writes.push({ ...planned, bytes: measured.bytes });
   }
 
-  return { writes, counts };
+  return { writes, counts, rejected };
 }
 
 /** The history lines a change from `before` to the returned row makes. */
@@ -355,6 +379,7 @@ export function planDeletions(
         version,
         deletedAt: at,
         events,
+        bytes: measureReplicaWrite({ replicaId: replica.replica_id, events }).bytes,
       });
       continue;
     }

@@ -148,7 +148,7 @@ describe('a later run', () => {
     expect(p.counts).toMatchObject({ created: 0, updated: 0, unchanged: 2, restored: 0, deleted: 0 });
   });
 
-  it('counts a rename as updated and bumps only last_changed_at, with no event', () => {
+  it('counts a rename as updated, bumps only last_changed_at, and writes a renamed event', () => {
     const stored = synced(rows);
     const p = plan([row('a', { replica_name: 'Renamed' }), rows[1]!], stored, { now: at(1) });
     expect(p.counts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
@@ -163,7 +163,7 @@ describe('a later run', () => {
       status_changed_at: T0.toISOString(),
       progress_changed_at: T0.toISOString(),
     });
-    expect(a.events).toEqual([]);
+    expect(eventsOf(p)).toEqual([{ id: 'a', type: 'renamed', from: 'Name a', to: 'Renamed' }]);
   });
 
   it('sets status_changed_at and writes a status_changed event with from and to', () => {
@@ -229,7 +229,10 @@ describe('deletion and restore', () => {
     const c = putFor(p, 'c');
     expect(c.item).not.toHaveProperty('deleted_at');
     expect(c.item).toMatchObject({ replica_name: 'Back, renamed', version: 3, first_seen_at: T0.toISOString(), last_changed_at: at(3).toISOString() });
-    expect(eventsOf(p)).toEqual([{ id: 'c', type: 'restored', from: 'deleted', to: 'live' }]);
+    expect(eventsOf(p)).toEqual([
+      { id: 'c', type: 'restored', from: 'deleted', to: 'live' },
+      { id: 'c', type: 'renamed', from: 'Name c', to: 'Back, renamed' },
+    ]);
   });
 
   it('scopes deletion candidates to the synced type and to live, unseen replicas', () => {

@@ -26,8 +26,9 @@ const ORDER_WITHIN_CHANGE: Record<HistoryEventType, number> = {
   status_changed: 3,
   progress_changed: 4,
   finetune_changed: 5,
-  unstuck: 6,
-  stuck: 7,
+  renamed: 6,
+  unstuck: 7,
+  stuck: 8,
 };
 
 /**

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'stuck',
   'unstuck',
   'finetune_changed',
+  'renamed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

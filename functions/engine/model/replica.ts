@@ -53,6 +53,8 @@ export interface StoredReplica {
   status?: string;
   training_progress?: string;
   replica_type?: string;
+  /** The name as the API sent it (any JSON value; usually a string): a change is a `renamed` event. */
+  replica_name?: unknown;
   first_seen_at: string;
   last_changed_at: string;
   status_changed_at: string;
@@ -78,6 +80,7 @@ export const STORED_REPLICA_PROJECTION = [
   'status',
   'training_progress',
   'replica_type',
+  'replica_name',
   'first_seen_at',
   'last_changed_at',
   'status_changed_at',

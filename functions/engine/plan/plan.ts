@@ -293,6 +293,7 @@ function eventsFor(upsert: Upsert, event: ReturnType<typeof eventMaker>): Replic
     if (upsert.statusChanged) events.push(event(id, version, 'status_changed', before.status, status));
     if (upsert.progressChanged) events.push(event(id, version, 'progress_changed', before.training_progress, progress));
     if (upsert.finetuneChanged) events.push(event(id, version, 'finetune_changed', before.finetune_status, upsert.finetuneStatus));
+    if (!sameValue(before.replica_name, upsert.fields.replica_name)) events.push(event(id, version, 'renamed', before.replica_name, upsert.fields.replica_name));
   }
   events.push(...stuckEvents(upsert, event));
   return events;

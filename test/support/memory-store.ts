@@ -4,7 +4,7 @@
  * The DynamoDB Local tests stay the proof that the real tables behave the same.
  */
 import type { ReplicaEvent } from '../../functions/engine/model/events.js';
-import type { ReplicaWrite } from '../../functions/engine/model/write.js';
+import { rejectionOf, type ReplicaWrite } from '../../functions/engine/model/write.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../../functions/engine/model/replica.js';
 import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from '../../functions/engine/load/store.js';
 
@@ -30,7 +30,7 @@ export class MemoryReplicaStore implements ReplicaStore {
       if (options.signal?.aborted) break;
       const taken = write.events.find((event) => this.events.has(`${event.replica_id}|${event.event_key}`));
       if (taken !== undefined) {
-        outcome.rejected.push({ replicaId: write.replicaId, limit: 'event-exists', sentence: `The history event "${taken.event_key}" of "${write.replicaId}" is already stored.` });
+        outcome.rejected.push(rejectionOf(write.replicaId, 'event-exists', `its history event "${taken.event_key}" is already stored, and history is never rewritten`));
         continue;
       }
       if (!this.apply(write)) {

@@ -7,6 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
 import type { ReplicaWrite } from '../functions/engine/model/write.js';
+import { itemSize } from '../functions/engine/plan/item-limits.js';
 import { parseSettings } from '../functions/engine/settings/registry.js';
 import type { ReplicaStore, RunLedger, WriteOutcome } from '../functions/engine/load/store.js';
 import { runSync, type SyncLog } from '../functions/engine/sync.js';
@@ -98,7 +99,7 @@ class CountingStore implements ReplicaStore {
       this.events += write.events.length;
       if (write.kind === 'put') {
         this.items += 1;
-        this.bytes += dynamoItemSize(write.item);
+        this.bytes += itemSize(write.item);
       }
     }
     const outcome = await this.inner.applyWrites(writes);
@@ -222,22 +223,3 @@ async function runNaive(job: SideJob, client: DynamoDBClient): Promise<Measured>
   }
 }
 
-/**
- * An item's size as DynamoDB bills it: UTF-8 lengths of attribute names and string values,
- * numbers at about one byte per two digits plus one, booleans and nulls one byte, plus 3 bytes per
- * map or list. Close enough to price reads and writes; DynamoDB rounds up per 1 KB / 4 KB anyway.
- */
-export function dynamoItemSize(item: Record<string, unknown>): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
-  return size;
-}
-
-function valueSize(value: unknown): number {
-  if (typeof value === 'string') return Buffer.byteLength(value);
-  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1;
-  if (typeof value === 'boolean' || value === null || value === undefined) return 1;
-  if (Array.isArray(value)) return 3 + value.reduce((sum: number, entry) => sum + valueSize(entry) + 1, 0);
-  if (typeof value === 'object') return 3 + dynamoItemSize(value as Record<string, unknown>);
-  return 0;
-}

@@ -175,7 +175,7 @@ async function listReplicas(
 }
 
 async function showHistory(documents: DynamoDBDocumentClient, tables: TableNames, replicaId: string, format: Format, io: QueryIo): Promise<number> {
-  const entries = toHistory(await readEvents(documents, tables.events, replicaId));
+  const entries = toHistory(await readEvents(documents, tables.events, replicaId), tables.replicas);
   if (entries.length === 0) {
     const replica = await readReplica(documents, tables.replicas, replicaId);
     io.err(

@@ -137,7 +137,7 @@ describe('alerts in the events table and the summary', () => {
     for (const run of runs) {
       // The stored items, read back as the writes that carried them.
       const stored = events.filter((e) => e.run_id === run.run_id) as unknown as ReplicaEvent[];
-      const written = attentionOf(stored.map((e): ReplicaWrite => ({ kind: 'put', replicaId: e.replica_id, item: {}, events: [e] })));
+      const written = attentionOf(stored.map((e): ReplicaWrite => ({ kind: 'put', replicaId: e.replica_id, item: {}, events: [e], bytes: 0 })));
       expect(sortAttention(written)).toEqual(run.attention);
     }
   });
@@ -146,7 +146,7 @@ describe('alerts in the events table and the summary', () => {
     const born = events.find((e) => e.replica_id === BORN.replica_id && e.type === 'created');
     expect(born).toEqual({
       replica_id: BORN.replica_id,
-      event_key: '0000000001#created',
+      event_key: `0000000001#created#${harness.tables.replicas}`,
       at: at(0),
       type: 'created',
       from: null,

@@ -36,7 +36,7 @@ describe('npm run query -- history', () => {
 
   /**
    * Six syncs (stuck after 6h): created training; stalled (stuck); moved on (unstuck); deleted
-   * upstream; back, in error (restored); completed, its Phoenix-4.5 fine-tune queued.
+   * upstream; back, in error (restored); completed and renamed, its Phoenix-4.5 fine-tune queued.
    */
   beforeAll(async () => {
     harness = await startSyncHarness('h', sim, KEY);
@@ -52,7 +52,7 @@ describe('npm run query -- history', () => {
     sim.add({ ...XENA, training_progress: '20/100', status: 'error', error_message: 'Training failed: the consent statement could not be verified.' });
     await sync(10);
     // Retrained on Phoenix-4.5: the preview is done, the fine-tune has begun.
-    sim.update(XENA.replica_id, { status: 'completed', training_progress: '100/100', error_message: null, model_name: 'phoenix-4.5', finetune_status: 'queued' });
+    sim.update(XENA.replica_id, { replica_name: 'Xena - Studio (retrained)', status: 'completed', training_progress: '100/100', error_message: null, model_name: 'phoenix-4.5', finetune_status: 'queued' });
     await sync(11);
   });
 
@@ -79,6 +79,7 @@ describe('npm run query -- history', () => {
       { replica_id: id, at: at(11), type: 'status_changed', from: 'error', to: 'completed', run_id: run(5) },
       { replica_id: id, at: at(11), type: 'progress_changed', from: '20/100', to: '100/100', run_id: run(5) },
       { replica_id: id, at: at(11), type: 'finetune_changed', from: null, to: 'queued', run_id: run(5) },
+      { replica_id: id, at: at(11), type: 'renamed', from: 'Xena - Studio', to: 'Xena - Studio (retrained)', run_id: run(5) },
     ]);
   });
 
@@ -93,13 +94,13 @@ describe('npm run query -- history', () => {
     const lines = table.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^at\s+type\s+from\s+to\s+run_id$/);
     expect(lines[2]).toMatch(new RegExp(`^2025-01-06 09:00\\s+created\\s+started\\s+${runs[0]!.run_id}$`));
-    expect(lines).toHaveLength(2 + 10);
+    expect(lines).toHaveLength(2 + 11);
 
     const csv = await history([XENA.replica_id]);
     const rows = csv.out.split('\r\n');
     expect(rows[0]).toBe('replica_id,at,type,from,to,run_id');
     expect(rows[1]).toBe(`${XENA.replica_id},${at(0)},created,,started,${runs[0]!.run_id}`);
-    expect(rows).toHaveLength(1 + 10 + 1);
+    expect(rows).toHaveLength(1 + 11 + 1);
   });
 
   it('fails with a sentence naming the table for an id it has never seen', async () => {

@@ -11,12 +11,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_ITEM_BYTES,
-  MAX_TRANSACTION_BYTES,
   checkReplicaWrite,
   itemSize,
   type ItemLimit,
   type ReplicaWriteShape,
-} from '../functions/engine/load/item-limits.js';
+} from '../functions/engine/plan/item-limits.js';
+import { MAX_TRANSACTION_BYTES } from '../functions/engine/model/write.js';
 import type { TableNames } from '../functions/engine/contract/tables.js';
 import { testDynamoClient } from './support/dynamodb.js';
 import { createFreshTables } from './support/tables.js';

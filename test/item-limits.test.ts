@@ -7,10 +7,10 @@ import {
   measureReplicaWrite,
   numberBytes,
   parseDecimal,
-  replicaIdForMessage,
   type ItemLimit,
   type ReplicaWriteShape,
-} from '../functions/engine/load/item-limits.js';
+} from '../functions/engine/plan/item-limits.js';
+import { replicaIdForMessage } from '../functions/engine/model/write.js';
 
 const AT = '2026-11-29T12:00:00.000Z';
 

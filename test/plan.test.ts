@@ -148,7 +148,7 @@ describe('a later run', () => {
     expect(p.counts).toMatchObject({ created: 0, updated: 0, unchanged: 2, restored: 0, deleted: 0 });
   });
 
-  it('counts a rename as updated and bumps only last_changed_at, with no event', () => {
+  it('counts a rename as updated, bumps only last_changed_at, and writes a renamed event', () => {
     const stored = synced(rows);
     const p = plan([row('a', { replica_name: 'Renamed' }), rows[1]!], stored, { now: at(1) });
     expect(p.counts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
@@ -163,7 +163,7 @@ describe('a later run', () => {
       status_changed_at: T0.toISOString(),
       progress_changed_at: T0.toISOString(),
     });
-    expect(a.events).toEqual([]);
+    expect(eventsOf(p)).toEqual([{ id: 'a', type: 'renamed', from: 'Name a', to: 'Renamed' }]);
   });
 
   it('sets status_changed_at and writes a status_changed event with from and to', () => {
@@ -229,7 +229,10 @@ describe('deletion and restore', () => {
     const c = putFor(p, 'c');
     expect(c.item).not.toHaveProperty('deleted_at');
     expect(c.item).toMatchObject({ replica_name: 'Back, renamed', version: 3, first_seen_at: T0.toISOString(), last_changed_at: at(3).toISOString() });
-    expect(eventsOf(p)).toEqual([{ id: 'c', type: 'restored', from: 'deleted', to: 'live' }]);
+    expect(eventsOf(p)).toEqual([
+      { id: 'c', type: 'restored', from: 'deleted', to: 'live' },
+      { id: 'c', type: 'renamed', from: 'Name c', to: 'Back, renamed' },
+    ]);
   });
 
   it('scopes deletion candidates to the synced type and to live, unseen replicas', () => {
@@ -435,6 +438,22 @@ describe('the fine-tune phase (Phoenix-4.5)', () => {
     expect(putFor(p, 'f').item).toMatchObject({ stuck_since: T0.toISOString(), stuck_reason: 'finetune' });
     expect(eventsOf(p)).toEqual([{ id: 'f', type: 'stuck', from: null, to: T0.toISOString() }]);
     expect(p.counts).toMatchObject({ stuck: 1, unchanged: 1 });
+  });
+
+  it('reads a finetune_status map with its keys reordered as the same value: no finetune_changed, stuck still detected', () => {
+    const inOrder = { phase: 'training', detail: { step: 3, of: 9 }, steps: [{ a: 1, b: 2 }] };
+    const reordered = { steps: [{ b: 2, a: 1 }], detail: { of: 9, step: 3 }, phase: 'training' };
+    const mapped = (value: unknown) => row('f', { model_name: 'phoenix-4.5', finetune_status: value });
+    const stored = synced([mapped(inOrder)]);
+    const quiet = plan([mapped(reordered)], stored, { ...context, now: at(1) });
+    expect(quiet.writes).toEqual([]);
+    expect(quiet.counts).toMatchObject({ unchanged: 1, updated: 0, stuck: 0 });
+    const stuck = plan([mapped(reordered)], stored, { ...context, now: at(12) });
+    expect(eventsOf(stuck)).toEqual([{ id: 'f', type: 'stuck', from: null, to: T0.toISOString() }]);
+    expect(putFor(stuck, 'f').item).toMatchObject({ stuck_since: T0.toISOString(), stuck_reason: 'finetune' });
+    // A real change inside the map is still one.
+    const moved = plan([mapped({ ...inOrder, detail: { step: 4, of: 9 } })], stored, { ...context, now: at(1) });
+    expect(eventsOf(moved).map((event) => event.type)).toEqual(['finetune_changed']);
   });
 
   it('is never stuck without a fine-tune in progress, whatever the clock says', () => {

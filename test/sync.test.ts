@@ -214,6 +214,25 @@ describe('a resync', () => {
     }
   });
 
+  it('writes a renamed event, from the old name to the new, and nothing on the next run', async () => {
+    const h = await harness();
+    await h.sync();
+    const id = idAt(h, 7);
+    const oldName = h.sim.replicas[7]!.replica_name;
+    h.sim.update(id, { replica_name: 'Renamed by a test' });
+    const summary = await h.sync({ at: at(HOUR) });
+    expectSucceeded(summary);
+    const events = await h.events(id);
+    expect(events.map((event) => ({ type: event.type, from: event.from, to: event.to, at: event.at }))).toEqual([
+      { type: 'created', from: null, to: h.sim.replicas[7]!.status, at: T0.toISOString() },
+      { type: 'renamed', from: oldName, to: 'Renamed by a test', at: at(HOUR).toISOString() },
+    ]);
+    expect((await h.events()).filter((event) => event.type === 'renamed')).toHaveLength(1);
+    const unchanged = await snapshot(h);
+    expect(await h.sync({ at: at(2 * HOUR) })).toMatchObject({ written: 0, updated: 0 });
+    expect(await snapshot(h)).toEqual(unchanged);
+  });
+
   it('sets status_changed_at and writes a status_changed event when the status moves', async () => {
     const h = await harness();
     await h.sync();

@@ -4,13 +4,11 @@
  * null or absent = none, `completed` = done, `errored` / `error` / `failed` = failed, anything else
  * = in progress.
  */
-import { finetuneClass, FINETUNE_DONE, FINETUNE_FAILED_VALUES } from '../../functions/engine/model/finetune.js';
+import { finetuneClass } from '../../functions/engine/model/finetune.js';
 import type { HistoryEntry } from './history.js';
 
 /** The classes are the engine's: what the sync alarms on is what the analysts count. */
 export { finetuneClass, type FinetuneClass } from '../../functions/engine/model/finetune.js';
-export const FINETUNE_COMPLETED = FINETUNE_DONE;
-export const FINETUNE_FAILED = FINETUNE_FAILED_VALUES;
 
 export interface FinetuneCycle {
   started_at: string;

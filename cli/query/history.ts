@@ -23,15 +23,22 @@ const ORDER_WITHIN_CHANGE: Record<EventType, number> = {
   status_changed: 3,
   progress_changed: 4,
   finetune_changed: 5,
-  unstuck: 6,
-  stuck: 7,
+  renamed: 6,
+  unstuck: 7,
+  stuck: 8,
 };
 
-/** Stored events -> the history, oldest first: by item version, then as above. */
-export function toHistory(events: Item[]): HistoryEntry[] {
+/**
+ * Stored events -> the history, oldest first: by item version, then as above. With
+ * `replicasTable`, only that table's history: an event key names its replicas table after the
+ * type (two replicas tables may share one events table); a key without one predates that and stays.
+ */
+export function toHistory(events: Item[], replicasTable?: string): HistoryEntry[] {
   const version = (event: Item): string => String(event.event_key ?? '').split('#')[0] ?? '';
   const rank = (event: Item): number => ORDER_WITHIN_CHANGE[event.type as EventType] ?? 99;
-  return [...events]
+  const owner = (event: Item): string | undefined => String(event.event_key ?? '').split('#')[2];
+  return events
+    .filter((event) => replicasTable === undefined || (owner(event) ?? replicasTable) === replicasTable)
     .sort((a, b) => version(a).localeCompare(version(b)) || rank(a) - rank(b))
     .map((event) => ({
       replica_id: String(event.replica_id),

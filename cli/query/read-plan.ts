@@ -7,7 +7,7 @@
  */
 import type { QueryCommandInput, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BY_STATUS_INDEX, STUCK_INDEX } from '../../functions/engine/contract/tables.js';
-import { FINETUNE_COMPLETED, FINETUNE_FAILED } from './finetune.js';
+import { FINETUNE_DONE, FINETUNE_FAILED_VALUES } from '../../functions/engine/model/finetune.js';
 import type { FinetuneFilter, ReplicaFilters } from './filters.js';
 import type { Item } from './types.js';
 
@@ -98,9 +98,9 @@ function createdRange(filters: ReplicaFilters, expression: Expression, inKey: bo
 function finetuneCondition(finetune: FinetuneFilter, expression: Expression): string {
   const attribute = expression.name('finetune_status');
   if ('value' in finetune) return `${attribute} = ${expression.value('finetune', finetune.value)}`;
-  const failed = FINETUNE_FAILED.map((value) => expression.value(`finetune_${value}`, value)).join(', ');
+  const failed = FINETUNE_FAILED_VALUES.map((value) => expression.value(`finetune_${value}`, value)).join(', ');
   if (finetune.class === 'failed') return `${attribute} IN (${failed})`;
   // attribute_type is false for an absent attribute and for a stored null: neither is a fine-tune.
-  const done = expression.value('finetune_completed', FINETUNE_COMPLETED);
+  const done = expression.value('finetune_completed', FINETUNE_DONE);
   return `attribute_type(${attribute}, ${expression.value('string_type', 'S')}) AND NOT ${attribute} IN (${done}, ${failed})`;
 }

@@ -6,17 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PageRequest, PageSource } from './extract/page-source.js';
-import { addCounts, deletionCandidates, emptyCounts, isSettled, planDeletions, planUnchanged, planUpserts, type Plan, type PlanContext, type PlanCounts } from './plan/plan.js';
+import { addCounts, deletionCandidates, emptyCounts, isSettled, planDeletions, planUnchanged, planUpserts, subtractCounts, type Plan, type PlanContext, type PlanCounts } from './plan/plan.js';
 import { attentionOf, sortAttention } from './plan/attention.js';
 import type { AttentionEntry } from './model/events.js';
 import type { ApiRow, StoredReplica } from './model/replica.js';
 import { ENVIRONMENT_TERMS, type SettingTerms } from './settings/terms.js';
 import type { SyncSettings } from './settings/registry.js';
-import type { Rejection, ReplicaWrite } from './model/write.js';
+import type { Rejection } from './model/write.js';
 import type { RunStatus, RunSummary } from './model/summary.js';
 import type { ReplicaStore, RunLedger, WriteOutcome } from './load/store.js';
 import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
-import { rejectionOf } from './load/item-limits.js';
 import { recordOf } from './load/run-record.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './extract/walk.js';
 
@@ -128,8 +127,8 @@ async function syncUnderLease(settings: SyncSettings, deps: SyncDependencies, op
     const upserts = await writeUpserts(deps.store, upsertRows(extracted.walk, confirmed.found), context, run, deps.signal);
     const deletions = planDeletions(seenIn(extracted.walk, confirmed.found), confirmed.gone, context);
     run.phase = 'deletions';
-    const deleted = await writeDeletions(deps.store, deletions, upserts, deps.signal);
-    return verdict(extracted, confirmed, addCounts(upserts.counts, deleted.counts), deletions.breaker, deleted, deps.terms ?? ENVIRONMENT_TERMS);
+    const written = combined(upserts, await writeDeletions(deps.store, deletions, upserts.conflicts.length, deps.signal));
+    return verdict(extracted, confirmed, written.counts, deletions.breaker, written, deps.terms ?? ENVIRONMENT_TERMS);
   } catch (error) {
     return { status: 'failed', error: failureSentence(error, deps, run), pages: extracted?.walk.pages, fetched: fetchedOf(extracted, confirmed), warnings: confirmed?.warnings };
   } finally {
@@ -226,6 +225,7 @@ function planContext(settings: SyncSettings, stored: Map<string, StoredReplica>,
     maxDeleteFraction: settings.maxDeleteFraction,
     runId: run.id,
     eventTtlDays: settings.eventTtlDays,
+    replicasTable: settings.tables.replicas,
   };
 }
 
@@ -252,8 +252,8 @@ type Written = WriteOutcome & { counts: PlanCounts };
 /**
  * Plans and writes the returned replicas a slice at a time: a 100,000-replica first sync never
  * holds every new item beside every row. Settled replicas are counted from the stored state. A
- * write DynamoDB cannot store is quarantined before it is sent (and by the store, should DynamoDB
- * still refuse one); the rest of the slice is written.
+ * write DynamoDB cannot store is rejected by the plan before it is sent (and by the store, should
+ * DynamoDB still refuse one); the rest of the slice is written.
  */
 async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context: PlanContext, run: Run, signal?: AbortSignal): Promise<Written> {
   const result: Written = { written: 0, conflicts: [], rejected: [], counts: emptyCounts() };
@@ -261,17 +261,14 @@ async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context
   const flush = async (): Promise<void> => {
     throwIfInterrupted(signal);
     const part = planUpserts(slice, context);
-    const { storable, rejected } = quarantine(part.writes);
-    const outcome = await store.applyWrites(storable, { signal });
+    const outcome = await store.applyWrites(part.writes, { signal });
     run.written += outcome.written;
     throwIfInterrupted(signal);
-    rejected.push(...outcome.rejected);
-    const rejectedIds = new Set(rejected.map((rejection) => rejection.replicaId));
-    run.attention.push(...attentionOf(part.writes, [...outcome.conflicts, ...rejectedIds]));
+    run.attention.push(...attentionOf(part.writes, [...outcome.conflicts, ...outcome.rejected.map((rejection) => rejection.replicaId)]));
     result.written += outcome.written;
     result.conflicts.push(...outcome.conflicts);
-    result.rejected.push(...rejected);
-    result.counts = addCounts(result.counts, rejected.length === 0 ? part.counts : recounted(slice, rejectedIds, context));
+    result.rejected.push(...part.rejected, ...outcome.rejected);
+    result.counts = addCounts(result.counts, outcome.rejected.length === 0 ? part.counts : refused(part.counts, slice, outcome.rejected, context));
     slice = [];
   };
   for (const row of rows) {
@@ -282,35 +279,32 @@ async function writeUpserts(store: ReplicaStore, rows: Iterable<ApiRow>, context
   return result;
 }
 
-/** The writes DynamoDB will store, and a rejection for each it cannot. */
-function quarantine(writes: ReplicaWrite[]): { storable: ReplicaWrite[]; rejected: Rejection[] } {
-  const storable: ReplicaWrite[] = [];
-  const rejected: Rejection[] = [];
-  for (const write of writes) {
-    const rejection = rejectionOf(write);
-    if (rejection) rejected.push(rejection);
-    else storable.push(write);
-  }
-  return { storable, rejected };
+/**
+ * A slice's counts once DynamoDB refused writes the plan's check let through (rare): those
+ * replicas count as unchanged, their stored copies as they were. Only their rows are planned again.
+ */
+function refused(counts: PlanCounts, slice: ApiRow[], rejected: Rejection[], context: PlanContext): PlanCounts {
+  const ids = new Set(rejected.map((rejection) => rejection.replicaId));
+  const planned = planUpserts(slice.filter((row) => ids.has(row.replica_id)), context).counts;
+  return addCounts(subtractCounts(counts, planned), planUnchanged(ids, context.stored));
 }
 
-/** A slice's counts with its rejected replicas counted as unchanged: their stored copies did not change. */
-function recounted(slice: ApiRow[], rejectedIds: Set<string>, context: PlanContext): PlanCounts {
-  const kept = planUpserts(slice.filter((row) => !rejectedIds.has(row.replica_id)), context).counts;
-  return addCounts(kept, planUnchanged(rejectedIds, context.stored));
-}
-
-/** Deletions go last, and only when every other write landed: a run with a conflict deletes nothing. */
-async function writeDeletions(store: ReplicaStore, plan: Pick<Plan, 'writes' | 'counts'>, upserts: Written, signal?: AbortSignal): Promise<Written> {
+/** Deletions go last, and only when every other write landed: a run with a conflict deletes nothing. Returns the deletions' own outcome. */
+async function writeDeletions(store: ReplicaStore, plan: Pick<Plan, 'writes' | 'counts'>, upsertConflicts: number, signal?: AbortSignal): Promise<Written> {
   const counts = { ...plan.counts, deleted: 0 };
-  if (upserts.conflicts.length > 0 || plan.writes.length === 0) return { ...upserts, counts };
+  if (upsertConflicts > 0 || plan.writes.length === 0) return { written: 0, conflicts: [], rejected: [], counts };
   const deleted = await store.applyWrites(plan.writes, { signal });
   throwIfInterrupted(signal);
+  return { ...deleted, counts: { ...counts, deleted: deleted.written } };
+}
+
+/** The upserts' and the deletions' outcomes together. */
+function combined(upserts: Written, deletions: Written): Written {
   return {
-    written: upserts.written + deleted.written,
-    conflicts: [...upserts.conflicts, ...deleted.conflicts],
-    rejected: [...upserts.rejected, ...deleted.rejected],
-    counts: { ...counts, deleted: deleted.written },
+    written: upserts.written + deletions.written,
+    conflicts: [...upserts.conflicts, ...deletions.conflicts],
+    rejected: [...upserts.rejected, ...deletions.rejected],
+    counts: addCounts(upserts.counts, deletions.counts),
   };
 }
 

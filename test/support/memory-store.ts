@@ -4,14 +4,14 @@
  * The DynamoDB Local tests stay the proof that the real tables behave the same.
  */
 import type { ReplicaEvent } from '../../functions/engine/model/events.js';
-import type { ReplicaWrite } from '../../functions/engine/model/write.js';
+import { rejectionOf, type ReplicaWrite } from '../../functions/engine/model/write.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../../functions/engine/model/replica.js';
 import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from '../../functions/engine/load/store.js';
 
 export class MemoryReplicaStore implements ReplicaStore {
   /** The replicas table: whole items by replica_id. */
   readonly items = new Map<string, Record<string, unknown>>();
-  /** The events table: by `${replica_id}|${event_key}`, so a rewritten event replaces itself. */
+  /** The events table: by `${replica_id}|${event_key}`; an event is written only where none is. */
   readonly events = new Map<string, ReplicaEvent>();
 
   async loadReplicas(): Promise<Map<string, StoredReplica>> {
@@ -28,6 +28,11 @@ export class MemoryReplicaStore implements ReplicaStore {
     const outcome: WriteOutcome = { written: 0, conflicts: [], rejected: [] };
     for (const write of writes) {
       if (options.signal?.aborted) break;
+      const taken = write.events.find((event) => this.events.has(`${event.replica_id}|${event.event_key}`));
+      if (taken !== undefined) {
+        outcome.rejected.push(rejectionOf(write.replicaId, 'event-exists', `its history event "${taken.event_key}" is already stored, and history is never rewritten`));
+        continue;
+      }
       if (!this.apply(write)) {
         outcome.conflicts.push(write.replicaId);
         continue;

@@ -5,9 +5,9 @@ import pRetry, { AbortError } from 'p-retry';
 import { forEachBounded } from '../bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
 import { describeAwsError, StoreError } from '../errors.js';
-import { rejectionOf, replicaIdForMessage } from './item-limits.js';
 import { scanSegments } from './parallel-scan.js';
-import type { Rejection, ReplicaWrite } from '../model/write.js';
+import { MAX_TRANSACTION_BYTES, rejectionOf, type Rejection, type ReplicaWrite } from '../model/write.js';
+import type { ReplicaEvent } from '../model/events.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../model/replica.js';
 import type { ReplicaStore, WriteOptions, WriteOutcome } from './store.js';
 import type { TableNames } from '../contract/tables.js';
@@ -16,8 +16,6 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** DynamoDB's limit of actions in one TransactWriteItems call. */
 const MAX_TRANSACTION_ACTIONS = 100;
-/** Well under the 4 MB request limit, measured as JSON text (a fair upper bound of item size). */
-const MAX_TRANSACTION_BYTES = 3_000_000;
 const MAX_WRITE_ATTEMPTS = 6;
 /** Scan segments of the state read (the measurement behind 16 is in docs/performance.md). */
 const STATE_SEGMENTS = 16;
@@ -121,7 +119,7 @@ export class DynamoReplicaStore implements ReplicaStore {
             }
             const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
             if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw new AbortError(describeAwsError(error, table, 'write'));
-            pending = worthRetrying(pending, reasons, outcome);
+            pending = worthRetrying(pending, reasons, outcome, this.tables.events);
             if (pending.length === 0) return;
             throw new CancelledBystanders('A transaction was cancelled for replicas whose condition held.', { cause: error });
           }
@@ -174,13 +172,17 @@ export class DynamoReplicaStore implements ReplicaStore {
               },
             },
           };
-    // Events carry no condition: the key is derived from the change, so rewriting one is harmless.
-    const eventActions = write.events.map((event): TransactItem => ({ Put: { TableName: this.tables.events, Item: event } }));
+    // History is append-only: an event is written only where none is. Its key names the change and
+    // the replicas table, so a retry from the same stored state finds its key free again (a
+    // transaction writes all or nothing), and the SDK's own retries reuse the request's token.
+    const eventActions = write.events.map(
+      (event): TransactItem => ({ Put: { TableName: this.tables.events, Item: event, ConditionExpression: 'attribute_not_exists(event_key)' } }),
+    );
     return [replicaAction, ...eventActions];
   }
 }
 
-/** The writes in transactions of at most 100 actions and about 3 MB each. */
+/** The writes in transactions of at most 100 actions and 4 MB each, by the bytes the plan measured. */
 function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
   const result: ReplicaWrite[][] = [];
   let current: ReplicaWrite[] = [];
@@ -188,7 +190,7 @@ function batches(writes: ReplicaWrite[]): ReplicaWrite[][] {
   let bytes = 0;
   for (const write of writes) {
     const writeActions = 1 + write.events.length;
-    const writeBytes = JSON.stringify(write).length;
+    const writeBytes = write.bytes;
     if (current.length > 0 && (actions + writeActions > MAX_TRANSACTION_ACTIONS || bytes + writeBytes > MAX_TRANSACTION_BYTES)) {
       result.push(current);
       current = [];
@@ -212,14 +214,16 @@ interface CancellationReason {
  * The writes of a cancelled transaction worth another attempt; those whose condition failed join
  * `conflicts`, those DynamoDB refused as invalid join `rejected`.
  */
-function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], outcome: WriteOutcome): ReplicaWrite[] {
+function worthRetrying(pending: ReplicaWrite[], reasons: CancellationReason[], outcome: WriteOutcome, events: string): ReplicaWrite[] {
   let index = 0;
   const retry: ReplicaWrite[] = [];
   for (const write of pending) {
     const own = reasons.slice(index, index + 1 + write.events.length);
     const invalid = own.find((reason) => reason.Code === 'ValidationError');
+    const taken = own.findIndex((reason, at) => at > 0 && reason.Code === 'ConditionalCheckFailed');
     if (invalid) outcome.rejected.push(refusalOf(write, invalid));
     else if (own[0]?.Code === 'ConditionalCheckFailed') outcome.conflicts.push(write.replicaId);
+    else if (taken > 0) outcome.rejected.push(historyRefusalOf(write, write.events[taken - 1] as ReplicaEvent, events));
     else retry.push(write);
     index += 1 + write.events.length;
   }
@@ -232,16 +236,26 @@ function isRefusedAsInvalid(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'ValidationException' || (error instanceof StoreError && cause?.name === 'ValidationException');
 }
 
-/** The rejection of a write DynamoDB refused: the limit it breaks when the check knows it, else DynamoDB's words. */
+/**
+ * The rejection of a write DynamoDB refused though the plan's limit check let it through: in
+ * DynamoDB's words.
+ */
 function refusalOf(write: ReplicaWrite, refusal: unknown): Rejection {
-  const known = rejectionOf(write);
-  if (known) return known;
   const said = (refusal as { Message?: string; message?: string }).Message ?? (refusal as Error).message ?? 'no reason given';
-  return {
-    replicaId: write.replicaId,
-    limit: 'refused-by-dynamodb',
-    sentence: `Replica "${replicaIdForMessage(write.replicaId)}" cannot be stored in DynamoDB: it refused the write as invalid (${said}); the sync skips it and leaves its stored copy as it was.`,
-  };
+  return rejectionOf(write.replicaId, 'refused-by-dynamodb', `it refused the write as invalid (${said})`);
+}
+
+/**
+ * The rejection of a write whose history event is already in the events table: history is
+ * append-only, so the replica is not written (its item and its history stay as they were).
+ */
+function historyRefusalOf(write: ReplicaWrite, event: ReplicaEvent, events: string): Rejection {
+  return rejectionOf(
+    write.replicaId,
+    'event-exists',
+    `its history event "${event.event_key}" is already in the events table "${events}" (the history of an earlier replicas table of the same name?), and history is never rewritten`,
+    'until the sync is pointed at a new events table',
+  );
 }
 
 function addOutcome(into: WriteOutcome, more: WriteOutcome): WriteOutcome {

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'stuck',
   'unstuck',
   'finetune_changed',
+  'renamed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -20,8 +21,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface ReplicaEvent extends Partial<AlertFields> {
   replica_id: string;
   /**
-   * The item version the change produced, then the type: unique per change, and the same when a
-   * failed run is retried from the same stored state, so a retry rewrites an event, never repeats it.
+   * The item version the change produced, the type, then the replicas table (`eventKey` in
+   * plan.ts): unique per change and replicas table, and the same when a failed run is retried from
+   * the same stored state. Events written before keys named their table end at the type.
    */
   event_key: string;
   at: string;

@@ -11,8 +11,9 @@ export type ApiResource = 'replicas' | 'faces';
 export const API_RESOURCES: readonly ApiResource[] = ['replicas', 'faces'];
 
 /**
- * The attributes the sync owns. None reuses an API field's name (the API already has `updated_at`),
- * so an API field can never overwrite them and they can never hide an API field.
+ * The attributes the sync owns: the one list (the README's replicas-table rows with source "sync",
+ * the contract's "Untrusted data"). An API field of one of these names never sets or feeds one: it
+ * is stored under `API_FIELD_PREFIX` instead (see `apiFields`). Add a new sync attribute here.
  */
 export const SYNC_ATTRIBUTES = [
   'first_seen_at',
@@ -27,6 +28,17 @@ export const SYNC_ATTRIBUTES = [
   'content_hash',
   'version',
 ] as const;
+export type SyncAttribute = (typeof SYNC_ATTRIBUTES)[number];
+
+const SYNC_OWNED: ReadonlySet<string> = new Set(SYNC_ATTRIBUTES);
+
+/**
+ * Where an API field whose name the sync owns is kept: `deleted_at` from the API is stored as
+ * `api_deleted_at`. Should the row also carry that name, the prefix repeats (`api_api_deleted_at`)
+ * until the name is free, so no API value is lost or overwritten. Kept rather than dropped: the
+ * tables keep what the API said, and the content hash covers it, so a change of it is a change.
+ */
+export const API_FIELD_PREFIX = 'api_';
 
 /**
  * What the sync needs of a stored item to decide what changed: the projection the state Scan reads.
@@ -41,6 +53,8 @@ export interface StoredReplica {
   status?: string;
   training_progress?: string;
   replica_type?: string;
+  /** The name as the API sent it (any JSON value; usually a string): a change is a `renamed` event. */
+  replica_name?: unknown;
   first_seen_at: string;
   last_changed_at: string;
   status_changed_at: string;
@@ -66,6 +80,7 @@ export const STORED_REPLICA_PROJECTION = [
   'status',
   'training_progress',
   'replica_type',
+  'replica_name',
   'first_seen_at',
   'last_changed_at',
   'status_changed_at',
@@ -86,20 +101,44 @@ void projectionIsComplete;
  * The API fields as they will be stored: nulls left out (the contract allows it, and a GSI key
  * attribute cannot hold a null). `status` and `created_at` are index keys: DynamoDB rejects a
  * non-string or empty value there, and a whole run must not fail over one odd row, so an empty one
- * is left out and any other value is stored as its JSON text.
+ * is left out and any other value is stored as its JSON text. A field named like one of the sync's
+ * own attributes is moved under `API_FIELD_PREFIX`.
  */
 export function apiFields(row: ApiRow): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
+  const moved: Array<[string, unknown]> = [];
   for (const [name, value] of Object.entries(row)) {
     if (value === null || value === undefined) continue;
+    if (SYNC_OWNED.has(name)) {
+      moved.push([name, value]);
+      continue;
+    }
     if (name === 'status' || name === 'created_at') {
       if (value === '') continue;
-      fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      fields[name] = typeof value === 'string' ? value : jsonText(value);
       continue;
     }
     fields[name] = value;
   }
+  for (const [name, value] of moved) {
+    let kept = API_FIELD_PREFIX + name;
+    while (Object.prototype.hasOwnProperty.call(fields, kept)) kept = API_FIELD_PREFIX + kept;
+    fields[kept] = value;
+  }
   return fields;
+}
+
+/**
+ * JSON text as `JSON.stringify` writes it. A value nested too deep for its recursion stays as it
+ * is: the limit check then rejects the row (an index key must be a string), where a thrown
+ * "Maximum call stack size exceeded" would fail the run.
+ */
+function jsonText(value: unknown): unknown {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return value;
+  }
 }
 
 /** A stable digest of the API fields: equal exactly when the stored copy is current. */
@@ -107,15 +146,54 @@ export function contentHash(fields: Record<string, unknown>): string {
   return createHash('sha256').update(stableJson(fields)).digest('base64url').slice(0, 22);
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+/**
+ * Levels `stableJson` writes out: twice DynamoDB's 32, so every value DynamoDB can store is written
+ * whole. Below that it writes a mark no JSON value can produce and stops: a value that deep is
+ * rejected by the limit check, so its exact text never matters, and a hostile row nested 100,000
+ * levels costs no more than one nested 64.
+ */
+const STABLE_DEPTH = 64;
+
+/**
+ * A value's JSON text with every map's keys sorted and its nulls left out: equal for equal data
+ * whatever order the API sent the keys in. Iterative (an explicit stack) and depth-capped, so a
+ * row nested 100,000 levels deep is hashed, then rejected by the limit check, instead of failing
+ * the run with "Maximum call stack size exceeded".
+ */
+export function stableJson(root: unknown): string {
+  let text = '';
+  const stack: Array<{ close: string; entries: Array<[string | undefined, unknown]>; next: number }> = [];
+  const open = (value: unknown): void => {
+    const nested = value !== null && typeof value === 'object';
+    if (nested && stack.length >= STABLE_DEPTH) {
+      text += '#deeper#';
+    } else if (Array.isArray(value)) {
+      text += '[';
+      stack.push({ close: ']', entries: value.map((item): [undefined, unknown] => [undefined, item]), next: 0 });
+    } else if (nested) {
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && v !== null)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      text += '{';
+      stack.push({ close: '}', entries, next: 0 });
+    } else {
+      text += JSON.stringify(value) ?? ''; // undefined (in a list) joins as nothing, as Array.join does
+    }
+  };
+  open(root);
+  for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
+    if (frame.next === frame.entries.length) {
+      text += frame.close;
+      stack.pop();
+      continue;
+    }
+    const [key, value] = frame.entries[frame.next] as [string | undefined, unknown];
+    if (frame.next > 0) text += ',';
+    frame.next += 1;
+    if (key !== undefined) text += `${JSON.stringify(key)}:`;
+    open(value);
   }
-  return JSON.stringify(value);
+  return text;
 }
 
 /** `training_progress` "a/b" as 100·a/b, or undefined when it is not two numbers with b > 0. */

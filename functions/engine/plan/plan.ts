@@ -7,14 +7,17 @@ import {
   asString,
   contentHash,
   progressPercent,
+  stableJson,
   type ApiRow,
   type ReplicaType,
   type StoredReplica,
   type StuckReason,
+  type SyncAttribute,
 } from '../model/replica.js';
 import { withAlert } from './attention.js';
 import type { AlertFields, EventType, ReplicaEvent } from '../model/events.js';
-import type { ReplicaWrite } from '../model/write.js';
+import type { Rejection, ReplicaWrite } from '../model/write.js';
+import { measureReplicaWrite } from './item-limits.js';
 import { finetuneClass, finetuneStuckSince } from '../model/finetune.js';
 
 export interface PlanCounts {
@@ -52,6 +55,12 @@ export interface PlanContext {
   maxDeleteFraction: number;
   runId: string;
   eventTtlDays?: number;
+  /**
+   * The replicas table this history belongs to, named at the end of every event key, so two
+   * replicas tables sharing one events table keep their histories beside each other and never
+   * overwrite one another's. Always set by the sync; a test may leave it out.
+   */
+  replicasTable?: string;
 }
 
 /** Deletions only ever touch live replicas of the synced type that the walk did not return. */
@@ -74,9 +83,18 @@ export function emptyCounts(): PlanCounts {
 }
 
 export function addCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
-  const sum = emptyCounts();
-  for (const key of Object.keys(sum) as Array<keyof PlanCounts>) sum[key] = a[key] + b[key];
-  return sum;
+  return combineCounts(a, b, 1);
+}
+
+/** `a` less `b`, count by count. */
+export function subtractCounts(a: PlanCounts, b: PlanCounts): PlanCounts {
+  return combineCounts(a, b, -1);
+}
+
+function combineCounts(a: PlanCounts, b: PlanCounts, sign: 1 | -1): PlanCounts {
+  const result = emptyCounts();
+  for (const key of Object.keys(result) as Array<keyof PlanCounts>) result[key] = a[key] + sign * b[key];
+  return result;
 }
 
 /**
@@ -103,12 +121,13 @@ export function isSettled(row: ApiRow, before: StoredReplica | undefined): boole
  */
 export function planUnchanged(ids: Iterable<string>, stored: Map<string, StoredReplica>): PlanCounts {
   const counts = emptyCounts();
-  for (const id of ids) {
-    counts.unchanged += 1;
-    const replica = stored.get(id);
-    if (replica !== undefined && replica.deleted_at === undefined) countFlags(counts, replica);
-  }
+  for (const id of ids) countUnchanged(counts, stored.get(id));
   return counts;
+}
+
+function countUnchanged(counts: PlanCounts, replica: StoredReplica | undefined): void {
+  counts.unchanged += 1;
+  if (replica !== undefined && replica.deleted_at === undefined) countFlags(counts, replica);
 }
 
 /** A live replica the run leaves as stored (settled, rejected, unseen, held back): its flags still count. */
@@ -118,6 +137,16 @@ function countFlags(counts: PlanCounts, replica: StoredReplica): void {
   if (finetuneClass(replica.finetune_status) === 'failed') counts.finetuneFailed += 1;
 }
 
+/**
+ * An event's sort key: the item version the change produced (10 digits), its type, and the
+ * replicas table whose history it is (table names never hold `#`). Unique per change and table,
+ * and the same when a failed run is retried from the same stored state.
+ */
+export function eventKey(version: number, type: EventType, replicasTable?: string): string {
+  const key = `${String(version).padStart(10, '0')}#${type}`;
+  return replicasTable === undefined ? key : `${key}#${replicasTable}`;
+}
+
 /** Events of one run: same time, same run id, same expiry. */
 function eventMaker(context: PlanContext) {
   const at = context.now.toISOString();
@@ -125,7 +154,7 @@ function eventMaker(context: PlanContext) {
     context.eventTtlDays === undefined ? undefined : Math.floor(context.now.getTime() / 1000) + context.eventTtlDays * 86_400;
   return (replicaId: string, version: number, type: EventType, from: unknown, to: unknown): ReplicaEvent => ({
     replica_id: replicaId,
-    event_key: `${String(version).padStart(10, '0')}#${type}`,
+    event_key: eventKey(version, type, context.replicasTable),
     at,
     type,
     from: typeof from === 'string' ? from : null,
@@ -198,42 +227,58 @@ function finetuneChangedAtFor(before: StoredReplica | undefined, changed: boolea
   return before.finetune_status_changed_at;
 }
 
-/** Two API values alike as stored (a null is left out, so null and absent are the same). */
+/**
+ * Two API values alike as stored (a null is left out, so null and absent are the same), compared
+ * as the content hash sees them: a map whose keys come back in another order is the same value.
+ */
 function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return stableJson(a ?? null) === stableJson(b ?? null);
 }
 
 /**
  * Writes for replicas the API returned: any slice of them, so a large walk can be planned and
- * written a few thousand at a time instead of holding every item at once.
+ * written a few thousand at a time instead of holding every item at once. Each write is checked
+ * against DynamoDB's limits here, once: one that breaks a limit is `rejected` (not written, its
+ * replica counted as unchanged with its stored flags); every write carries its measured `bytes`.
  */
-export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { writes: ReplicaWrite[]; counts: PlanCounts } {
+export function planUpserts(rows: Iterable<ApiRow>, input: PlanContext): { writes: ReplicaWrite[]; counts: PlanCounts; rejected: Rejection[] } {
   const at = input.now.toISOString();
   const counts = emptyCounts();
   const writes: ReplicaWrite[] = [];
+  const rejected: Rejection[] = [];
   const event = eventMaker(input);
 
   for (const row of rows) {
     const before = input.stored.get(row.replica_id);
     const upsert = upsertOf(row, before, at, input);
     const events = eventsFor(upsert, event);
-    countUpsert(counts, upsert);
     const changed =
       before === undefined ||
       before.content_hash !== upsert.hash ||
       events.length > 0 ||
       before.finetune_status_changed_at !== upsert.finetuneChangedAt;
-    if (!changed) continue;
-    writes.push({
-      kind: 'put',
+    if (!changed) {
+      countUpsert(counts, upsert);
+      continue;
+    }
+    const planned = {
+      kind: 'put' as const,
       replicaId: row.replica_id,
       item: itemFor(upsert, at),
       ...(before === undefined ? {} : { expectedVersion: before.version }),
       events: events.map((event) => withAlert(event, row)),
-    });
+    };
+    const measured = measureReplicaWrite(planned);
+    if (measured.violation !== undefined) {
+      rejected.push(measured.violation);
+      countUnchanged(counts, before);
+      continue;
+    }
+    countUpsert(counts, upsert);
+    writes.push({ ...planned, bytes: measured.bytes });
   }
 
-  return { writes, counts };
+  return { writes, counts, rejected };
 }
 
 /** The history lines a change from `before` to the returned row makes. */
@@ -248,6 +293,7 @@ function eventsFor(upsert: Upsert, event: ReturnType<typeof eventMaker>): Replic
     if (upsert.statusChanged) events.push(event(id, version, 'status_changed', before.status, status));
     if (upsert.progressChanged) events.push(event(id, version, 'progress_changed', before.training_progress, progress));
     if (upsert.finetuneChanged) events.push(event(id, version, 'finetune_changed', before.finetune_status, upsert.finetuneStatus));
+    if (!sameValue(before.replica_name, upsert.fields.replica_name)) events.push(event(id, version, 'renamed', before.replica_name, upsert.fields.replica_name));
   }
   events.push(...stuckEvents(upsert, event));
   return events;
@@ -281,12 +327,10 @@ function countUpsert(counts: PlanCounts, { before, status, hash, stuckSince, fin
   else counts.unchanged += 1;
 }
 
-/** The whole new item: the API fields plus the sync's own attributes. */
+/** The whole new item: the API fields (none named like a sync attribute: see `apiFields`) plus the sync's own attributes. */
 function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
   const { row, before, fields, hash, version, stuckSince, stuckReason, finetuneChangedAt } = upsert;
-  const item: Record<string, unknown> = {
-    ...fields,
-    replica_id: row.replica_id,
+  const own: Partial<Record<SyncAttribute, unknown>> = {
     first_seen_at: before?.first_seen_at ?? at,
     last_changed_at: at,
     status_changed_at: before === undefined || upsert.statusChanged ? at : before.status_changed_at,
@@ -295,13 +339,13 @@ function itemFor(upsert: Upsert, at: string): Record<string, unknown> {
     version,
   };
   const percent = progressPercent(upsert.progress);
-  if (percent !== undefined) item.training_progress_pct = percent;
-  if (finetuneChangedAt !== undefined) item.finetune_status_changed_at = finetuneChangedAt;
+  if (percent !== undefined) own.training_progress_pct = percent;
+  if (finetuneChangedAt !== undefined) own.finetune_status_changed_at = finetuneChangedAt;
   if (stuckSince !== undefined) {
-    item.stuck_since = stuckSince;
-    item.stuck_reason = stuckReason;
+    own.stuck_since = stuckSince;
+    own.stuck_reason = stuckReason;
   }
-  return item;
+  return { ...fields, replica_id: row.replica_id, ...own };
 }
 
 /**
@@ -336,6 +380,7 @@ export function planDeletions(
         version,
         deletedAt: at,
         events,
+        bytes: measureReplicaWrite({ replicaId: replica.replica_id, events }).bytes,
       });
       continue;
     }

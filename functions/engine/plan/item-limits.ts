@@ -8,13 +8,14 @@
  * Sizes follow DynamoDB's own rules (CapacityUnitCalculations in the developer guide), checked
  * byte for byte against DynamoDB Local in test/item-limits-dynamodb.test.ts.
  */
-import type { Rejection } from '../model/write.js';
+import { MAX_TRANSACTION_BYTES, rejectionOf, replicaIdForMessage, type Rejection } from '../model/write.js';
 import { REPLICAS_TABLE, REPLICA_EVENTS_TABLE, type TableDefinition } from '../contract/tables.js';
+
+/** The first 64 characters (code points, so no half characters) of a text. */
+const cut = replicaIdForMessage;
 
 /** 400 KB, attribute names included (DynamoDB's KB is 1024 bytes). */
 export const MAX_ITEM_BYTES = 400 * 1024;
-/** The aggregate size of the items in one TransactWriteItems call. */
-export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 export const MAX_PARTITION_KEY_BYTES = 2048;
 export const MAX_SORT_KEY_BYTES = 1024;
 export const MAX_ATTRIBUTE_NAME_BYTES = 64 * 1024;
@@ -41,10 +42,9 @@ export type ItemLimit =
   | 'set-duplicates'
   | 'unsupported-value';
 
-export interface LimitViolation {
+/** The rejection of a write that breaks a limit: the replica, the limit, one sentence (see `rejectionOf`). */
+export interface LimitViolation extends Rejection {
   limit: ItemLimit;
-  /** One sentence for an operator: the replica (id cut to 64 characters), the limit, what happens. */
-  sentence: string;
 }
 
 /** What the sync writes for one replica: a ReplicaWrite fits (`item` only on a put). */
@@ -60,12 +60,6 @@ export interface ReplicaWriteShape {
  */
 export function checkReplicaWrite(write: ReplicaWriteShape): LimitViolation | undefined {
   return measureReplicaWrite(write).violation;
-}
-
-/** The write's rejection (which replica, which limit, the sentence), or undefined when it fits. */
-export function rejectionOf(write: ReplicaWriteShape): Rejection | undefined {
-  const violation = checkReplicaWrite(write);
-  return violation && { replicaId: write.replicaId, limit: violation.limit, sentence: violation.sentence };
 }
 
 /**
@@ -106,11 +100,6 @@ export function itemSize(item: Record<string, unknown>): number {
   return checkItem(item, REPLICA_KEYS).size;
 }
 
-/** A replica id as a message shows it: cut to its first 64 characters when longer. */
-export function replicaIdForMessage(replicaId: string): string {
-  return cut(replicaId);
-}
-
 interface Problem {
   limit: ItemLimit;
   /** What is wrong, as the part of a sentence after "Replica "x" cannot be stored: ". */
@@ -118,12 +107,7 @@ interface Problem {
 }
 
 function violation(replicaId: string, problem: Problem): LimitViolation {
-  const id = String(replicaId);
-  const shown = [...id].length > 64 ? `"${cut(id)}" (id cut to 64 characters)` : `"${id}"`;
-  return {
-    limit: problem.limit,
-    sentence: `Replica ${shown} cannot be stored in DynamoDB: ${problem.fact}; the sync skips it and leaves its stored copy as it was until Tavus returns a row that fits.`,
-  };
+  return rejectionOf(replicaId, problem.limit, problem.fact, 'until Tavus returns a row that fits') as LimitViolation;
 }
 
 /** Checks one item against a table's keys and DynamoDB's value rules; its size either way. */
@@ -262,13 +246,13 @@ class Walker {
       return this.fail('unsupported-value', `${this.where()} has a "constructor" field naming ${cut(String(kind))}, which makes the AWS SDK misread the map`);
     }
     if (Array.isArray(value)) {
-      this.container(level);
-      return this.walkList(value, level + 1);
+      if (this.container(level)) this.walkList(value, level + 1);
+      return;
     }
     if (kind === 'Set') return this.set(value as Set<unknown>);
     if (kind === 'Map') {
-      this.container(level);
-      return this.walkIterableMap(value as Map<unknown, unknown>, level + 1);
+      if (this.container(level)) this.walkIterableMap(value as Map<unknown, unknown>, level + 1);
+      return;
     }
     if (ArrayBuffer.isView(value)) {
       this.size += value.byteLength;
@@ -289,16 +273,19 @@ class Walker {
     }
     if (kind === 'NumberValue') return this.decimal(String(value));
     // A plain object, or any class instance: convertClassInstanceToMap makes it a map.
-    this.container(level);
-    this.walkMap(value as Record<string, unknown>, level + 1);
+    if (this.container(level)) this.walkMap(value as Record<string, unknown>, level + 1);
   }
 
-  /** A list or map one level below `level`: 3 bytes of its own, and no deeper than DynamoDB nests. */
-  private container(level: number): void {
+  /**
+   * A list or map one level below `level`: 3 bytes of its own, and no deeper than DynamoDB nests.
+   * False when it is too deep: the walk does not go in (the item is refused anyway), so its depth
+   * stays bounded by DynamoDB's 32 levels whatever the data's, and the stack never overflows.
+   */
+  private container(level: number): boolean {
     this.size += 3;
-    if (!this.problem && level + 2 > MAX_NESTING_LEVELS) {
-      this.fail('nesting-depth', `${this.where()} nests maps and lists deeper than DynamoDB's 32 levels`);
-    }
+    if (level + 2 <= MAX_NESTING_LEVELS) return true;
+    this.fail('nesting-depth', `${this.where()} nests maps and lists deeper than DynamoDB's 32 levels`);
+    return false;
   }
 
   private walkList(list: readonly unknown[], level: number): void {
@@ -516,10 +503,4 @@ function kindOf(value: unknown): string {
 
 function bytes(count: number): string {
   return `${count.toLocaleString('en-US')} bytes`;
-}
-
-/** The first 64 characters (code points, so no half characters) of a text. */
-function cut(text: string): string {
-  if (text.length <= 64) return text;
-  return [...text].slice(0, 64).join('');
 }

@@ -60,16 +60,20 @@ export function liveAccountAt(base: readonly SimReplica[], options: LiveAccountO
   const story = { seed: options.seed, elapsed, stamp };
 
   const { renamed, deleted } = renamesAndDeletions(base, options.seed, elapsed);
-  const trainings = base.filter((replica) => replica.status === 'started');
-  const finetunes = base.filter((replica) => replica.model_name === PHOENIX_4_5 && replica.status !== 'started');
+  // Each story's index counts the base replicas of its kind before it, deleted ones included, so
+  // a deletion never changes another replica's story.
+  let trainings = 0;
+  let finetunes = 0;
   const account: SimReplica[] = [];
   for (const replica of base) {
+    const training = replica.status === 'started' ? trainings++ : undefined;
+    const finetune = training === undefined && replica.model_name === PHOENIX_4_5 ? finetunes++ : undefined;
     if (deleted.has(replica.replica_id)) continue;
     let row: SimReplica = { ...replica };
     const rename = renamed.get(replica.replica_id);
     if (rename) row = { ...row, replica_name: `${replica.replica_name} (v2)`, updated_at: stamp(rename) };
-    if (replica.status === 'started') row = liveTraining(row, trainings.indexOf(replica), 0, story);
-    else if (finetunes.includes(replica)) row = liveFinetune(row, finetunes.indexOf(replica), startedFinetune(replica), story);
+    if (training !== undefined) row = liveTraining(row, training, 0, story);
+    else if (finetune !== undefined) row = liveFinetune(row, finetune, startedFinetune(replica), story);
     account.push(row);
   }
   const arrivals = Math.min(LIVE_TIMETABLE.maxArrivals, Math.floor(elapsed / LIVE_TIMETABLE.arrivalEveryMs));
@@ -91,14 +95,16 @@ export function liveAccountAt(base: readonly SimReplica[], options: LiveAccountO
     };
     delete newcomer.finetune_status;
     if (newcomer.model_name === PHOENIX_4_5) newcomer.finetune_status = null;
-    account.push(liveTraining(newcomer, trainings.length + k, arrivedAt, story));
+    account.push(liveTraining(newcomer, trainings + k, arrivedAt, story));
   });
   return account;
 }
 
 /**
- * Serves `base` as a living account: before each request the simulator's rows become the account
- * at `clock()` (the real clock unless a test injects one). A hook set before is kept and runs after.
+ * Serves the simulator's account as a living one: before each request its rows become the account
+ * at `clock()` (the real clock unless a test injects one), recomputed at most once per second of
+ * that clock, so a walk of many pages costs one computation a second, not one a page. A hook set
+ * before is kept and runs after.
  */
 export function attachLiveAccount(
   simulator: TavusSimulator,
@@ -107,9 +113,16 @@ export function attachLiveAccount(
 ): void {
   const base = simulator.replicas.map((replica) => ({ ...replica }));
   const before = simulator.beforeResponse;
-  simulator.replicas = liveAccountAt(base, options, clock());
+  let second = Number.NaN;
+  const refresh = (sim: TavusSimulator) => {
+    const now = Math.floor(clock().getTime() / 1_000) * 1_000;
+    if (now === second) return;
+    second = now;
+    sim.replicas = liveAccountAt(base, options, new Date(now));
+  };
+  refresh(simulator);
   simulator.beforeResponse = async (request, sim) => {
-    sim.replicas = liveAccountAt(base, options, clock());
+    refresh(sim);
     await before?.(request, sim);
   };
 }

@@ -3,6 +3,7 @@
  * seed and time (no sleeping: the clock is an argument), then the simulator serving it over real
  * HTTP with an injected clock, advanced between three real syncs into DynamoDB Local.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatorCommand } from '../cli/simulator-command.js';
 import { InputError } from '../functions/engine/errors.js';
@@ -10,6 +11,7 @@ import type { RunSummary } from '../functions/engine/model/summary.js';
 import { attachLiveAccount, liveAccountAt, type LiveAccountOptions } from '../local/live-account.js';
 import { makeReplicas, PHOENIX_4_5, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
+import { startSimulatorProcess } from './support/simulator-process.js';
 import { scanAll } from './support/tables.js';
 
 const MINUTE = 60_000;
@@ -114,6 +116,27 @@ describe('the living account, as a function of seed and time', () => {
 });
 
 describe('npm run simulator -- --live', () => {
+  it('serves an account that changes while it runs (a child process, at a pace where minutes pass in a blink)', async () => {
+    const simulator = await startSimulatorProcess(['--replicas', '12', '--live', '--pace', '100000']);
+    try {
+      expect(simulator.stdout).toContain('The account lives (--live, pace 100000)');
+      const ids = async () => {
+        const response = await fetch(`${simulator.url}/v2/replicas?limit=100`, { headers: { 'x-api-key': simulator.key } });
+        return ((await response.json()) as { data: SimReplica[] }).data.map((replica) => replica.replica_id);
+      };
+      // Newcomers arrive within a second or two of real time; no timing is asserted, only that they come.
+      let served = await ids();
+      while (!served.some((id) => id.startsWith('rlive'))) {
+        await delay(200);
+        served = await ids();
+      }
+      expect(served.length).toBeGreaterThan(12);
+      expect(await simulator.interrupt()).toBe(0);
+    } finally {
+      simulator.kill();
+    }
+  });
+
   it('refuses --pace without --live, and a pace that is not a whole number, with one sentence', async () => {
     await expect(simulatorCommand(['--pace', '60'], {})).rejects.toThrow(InputError);
     await expect(simulatorCommand(['--pace', '60'], {})).rejects.toThrow(/^--pace .* add --live, or leave --pace out\.$/);

@@ -1,5 +1,5 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
-import { attachLiveAccount } from '../local/live-account.js';
+import { attachLiveAccount, LIVE_STORY } from '../local/live-account.js';
 import { InputError } from '../functions/engine/errors.js';
 import { parsePositiveInteger } from '../functions/engine/settings/parsers.js';
 import { parseFlags } from './args.js';
@@ -11,11 +11,9 @@ GET /v2/replicas and GET /v2/faces (the same replicas; face ids are replica ids)
 Phoenix-4.5, with a finetune_status. So the sync and the query command can be tried by hand without a
 Tavus key. The API key it accepts is TAVUS_API_KEY if set, else "local-simulator-key".
 
---live     the account lives: trainings progress and finish in 2 to 10 minutes, some stall, some
-           fail; finished Phoenix-4.5 trainings start a fine-tune (queued, training, then completed
-           or errored); a replica is renamed every 4 minutes, one arrives every 3, one is deleted
-           every 6 (five at most). Sync again every minute or so to watch it (--stuck-after 5m
-           flags the stalls). The same story every time (local/live-account.ts).
+--live     the account lives, the same story every time (local/live-account.ts):
+           ${LIVE_STORY.join('\n           ')}
+           Sync again every minute or so to watch it (--stuck-after 2m flags the stalls).
 --pace N   with --live: N simulated seconds pass each real second (default 1; 60 plays an hour in
            a minute).`;
 

@@ -43,6 +43,15 @@ export const LIVE_TIMETABLE = {
   maxDeletions: 5,
 } as const;
 
+const minutesOf = (ms: number) => ms / MINUTE;
+
+/** The story in a few lines, from the timetable itself: the simulator's --help shows them. */
+export const LIVE_STORY: readonly string[] = [
+  `trainings progress and finish in ${minutesOf(LIVE_TIMETABLE.trainingMinMs)} to ${minutesOf(LIVE_TIMETABLE.trainingMaxMs)} minutes, some stall, some fail;`,
+  'finished Phoenix-4.5 trainings start a fine-tune (queued, training, then completed or errored);',
+  `a replica is renamed every ${minutesOf(LIVE_TIMETABLE.renameEveryMs)} minutes, one arrives every ${minutesOf(LIVE_TIMETABLE.arrivalEveryMs)}, one is deleted every ${minutesOf(LIVE_TIMETABLE.deletionEveryMs)} (${LIVE_TIMETABLE.maxDeletions} at most).`,
+];
+
 /** How each training ends, in turn by its index: so even a small account shows every ending. */
 const TRAINING_ENDINGS = ['completes', 'stalls', 'fails', 'completes', 'completes'] as const;
 /** How each fine-tune ends, in turn. */

@@ -123,7 +123,7 @@ describe('the deploy guide, "Alarms"', () => {
       const composite = ofType('AWS::CloudWatch::CompositeAlarm').find(([, c]) => JSON.stringify(c.Properties.AlarmRule).includes(id));
       expect(composite, `${name} notifies nobody and feeds no composite`).toBeDefined();
       const row = rowOf(String(composite![1].Properties.AlarmName));
-      expect(row?.join(' '), name).toContain(`\`${name.slice(name.lastIndexOf('-', name.lastIndexOf('-') - 1))}\``);
+      expect(row?.join(' '), name).toContain(`\`${name.replace(/^TavusReplicaSync/, '')}\``);
     }
   });
 });

@@ -502,8 +502,8 @@ function pick<T>(items: readonly T[], random: () => number): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
-/** A tiny seeded PRNG: deterministic fixtures without a dependency. */
-function mulberry32(seed: number): () => number {
+/** A tiny seeded PRNG: deterministic fixtures without a dependency (local/live-account.ts draws from it too). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { uniqueName } from './support/dynamodb.js';
+import { startSimulatorProcess } from './support/simulator-process.js';
 
 const API_KEY = 'cli-test-key-7f3a9c1e5b';
 
@@ -207,31 +208,15 @@ describe('replica-sync CLI', () => {
   });
 
   it('serves the simulator for people until Ctrl-C, with the key it prints', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(TSX, [CLI, 'simulator', '--port', String(port), '--replicas', '12'], {
-      cwd: ROOT,
-      env: { ...process.env, TAVUS_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const simulator = await startSimulatorProcess(['--replicas', '12']);
     try {
-      let stdout = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('Ctrl-C')) resolve();
-        });
-        child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
-      });
-      const key = /TAVUS_API_KEY=(\S+)/.exec(stdout)?.[1];
-      const response = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100`, { headers: { 'x-api-key': key ?? '' } });
+      const response = await fetch(`${simulator.url}/v2/replicas?limit=100`, { headers: { 'x-api-key': simulator.key } });
       expect(response.status).toBe(200);
       expect(((await response.json()) as { total_count: number }).total_count).toBe(12);
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await simulator.interrupt()).toBe(0);
     } finally {
       // A failed assertion must not leave the server running after the suite.
-      if (child.exitCode === null) child.kill('SIGTERM');
+      simulator.kill();
     }
   });
 

@@ -146,6 +146,13 @@ describe('the synthesized bundle', () => {
     expect(text.includes('aws-cdk-lib')).toBe(false);
     expect(statSync(bundleFile).size / 1024).toBeLessThanOrEqual(400);
   });
+
+  it("is the size the README states, within 5% (the bundle grows: restate the figure when it moves)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const stated = Number(/The Lambda bundle is (\d+) KB/.exec(readme)?.[1]);
+    const actual = statSync(bundleFile).size / 1024;
+    expect(Math.abs(stated - actual) / actual, `README says ${stated} KB, the bundle is ${actual.toFixed(0)} KB`).toBeLessThanOrEqual(0.05);
+  });
 });
 
 describe('the bundled handler, invoked by a scheduled event', () => {

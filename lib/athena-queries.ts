@@ -12,6 +12,8 @@ export interface AthenaNames {
   tables: Record<string, string>;
   /** Bare view name -> the view's SELECT (analytics/views/NAME.sql), which may name tables and other views. */
   views: Record<string, string>;
+  /** Bare table name -> a condition its rows must meet (the runs table holds the lease beside the runs). */
+  where?: Record<string, string>;
 }
 
 /** `"catalog"."schema"."table"`, each part quoted as Trino quotes identifiers (a `"` doubled). */
@@ -133,7 +135,7 @@ export function athenaStatement(question: string, names: AthenaNames): string {
 
   const ctes = ordered.map((name) => {
     const view = names.views[name];
-    return view !== undefined ? `${name} AS (\n${body(view)}\n)` : `${name} AS (SELECT * FROM ${names.tables[name]})`;
+    return view !== undefined ? `${name} AS (\n${body(view)}\n)` : `${name} AS (SELECT * FROM ${names.tables[name]}${names.where?.[name] ? ` WHERE ${names.where[name]}` : ''})`;
   });
   const head = question.slice(0, start);
   if (ctes.length === 0) return question;

@@ -15,6 +15,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { CfnApplication } from 'aws-cdk-lib/aws-sam';
 import { Construct } from 'constructs';
 import type { TableRole } from '../functions/engine/contract/dynamodb-actions.js';
+import { LEASE_ID_PREFIX } from '../functions/engine/contract/tables.js';
 import { savedQuestions, savedViews, type SavedQuestion } from '../analytics/saved-questions.js';
 import { athenaStatement, qualifiedName } from './athena-queries.js';
 import type { SyncTable } from './sync-table.js';
@@ -117,6 +118,8 @@ export class AthenaAnalytics extends Construct {
         Object.entries(props.tableNames).map(([role, tableName]) => [role, qualifiedName(this.catalogName, CONNECTOR_SCHEMA, tableName)]),
       ),
       views: Object.fromEntries((props.views ?? savedViews()).map((view) => [view.name, view.sql])),
+      // The lease item is not a run: the query CLI's runs table leaves it out too.
+      where: { runs: `run_id NOT LIKE '${LEASE_ID_PREFIX}%'` },
     };
     this.namedQueries = (props.questions ?? savedQuestions()).map(
       (question) =>

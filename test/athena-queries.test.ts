@@ -26,6 +26,14 @@ describe('qualifiedName', () => {
   });
 });
 
+describe('athenaStatement with a condition on a table', () => {
+  it('keeps only the rows that meet it, for that table alone', () => {
+    const wrapped = athenaStatement('SELECT count(*) FROM runs, replicas', { ...NAMES, where: { runs: "run_id NOT LIKE 'lease#%'" } });
+    expect(wrapped).toContain(`runs AS (SELECT * FROM ${TABLES.runs} WHERE run_id NOT LIKE 'lease#%')`);
+    expect(wrapped).toContain(`replicas AS (SELECT * FROM ${TABLES.replicas})`);
+  });
+});
+
 describe('referencedNames', () => {
   it('finds table names wherever a statement reads them, in any case or quoted', () => {
     expect(referencedNames('SELECT * FROM Replicas r JOIN "events" e ON r.replica_id = e.replica_id', KNOWN)).toEqual(new Set(['replicas', 'events']));

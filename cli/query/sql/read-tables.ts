@@ -1,7 +1,7 @@
 /** The sync's tables read into columns for DuckDB: each a parallel Scan, the runs table without its lease item. */
 import type { DynamoDBDocumentClient, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { scanEach } from '../read.js';
-import type { TableNames } from '../../../functions/engine/contract/tables.js';
+import { LEASE_ID_PREFIX, type TableNames } from '../../../functions/engine/contract/tables.js';
 import { ColumnCollector, type ColumnTable } from './columns.js';
 import type { SqlTable } from './referenced-tables.js';
 
@@ -22,11 +22,6 @@ const BASE_COLUMNS: Record<SqlTable, readonly string[]> = {
   runs: ['run_id', 'status', 'started_at', 'finished_at'],
 };
 
-/**
- * The lease shares the runs table with the run records (see dynamo-run-ledger.ts): its id starts
- * with `lease#`, and it is not a run.
- */
-export const LEASE_ID_PREFIX = 'lease#';
 
 /** The Scan of `table` (named `name` in DynamoDB): runs keeps only run records. */
 function scanInput(table: SqlTable, name: string): ScanCommandInput {

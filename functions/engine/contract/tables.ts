@@ -69,6 +69,12 @@ export const REPLICA_EVENTS_TABLE: TableDefinition = {
   stream: 'NEW_IMAGE',
 };
 
+/**
+ * The lease shares the runs table with the run records: its `run_id` is this prefix and the
+ * replicas table's name. Readers of run records (query sql, Athena) leave it out: it is not a run.
+ */
+export const LEASE_ID_PREFIX = 'lease#';
+
 export const DEFAULT_TABLE_NAMES = {
   replicas: 'tavus-replicas',
   runs: 'tavus-replica-sync-runs',

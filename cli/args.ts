@@ -44,6 +44,10 @@ export const TABLE_CLI_FLAGS = {
 export const SYNC_CLI_FLAGS = {
   ...TABLE_CLI_FLAGS,
   json: { option: { type: 'boolean' }, help: 'one JSON line on stdout: the run summary' },
+  'release-lease': {
+    option: { type: 'boolean' },
+    help: "first delete the table's lease, whoever holds it: only when no other sync runs (one crashed and left it)",
+  },
 } as const satisfies Record<string, CliFlag>;
 
 function optionsOf<T extends Record<string, CliFlag>>(flags: T): { [F in keyof T]: T[F]['option'] } {

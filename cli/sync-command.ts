@@ -1,8 +1,9 @@
 import { API_RESOURCE_SHAPES } from '../functions/engine/extract/api-resource.js';
-import { apiKeyFromEnv } from '../functions/engine/settings/registry.js';
+import { apiKeyFromEnv, settingSpec } from '../functions/engine/settings/registry.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
-import { CLI_TERMS, SYNC_FLAGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
+import { CLI_TERMS, SYNC_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
+import { shellWord } from '../functions/notify/commands.js';
 import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
@@ -40,8 +41,10 @@ export async function syncCommand(args: string[], env = process.env): Promise<nu
   }
 }
 
+type SyncValues = ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>['values'];
+
 /** One run, stopped early when `signal` is aborted (exit status 130 then). */
-async function syncOnce(values: ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>['values'], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
+async function syncOnce(values: SyncValues, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
   const settings = settingsFrom(rawSettingsFromFlags(values), env);
   const apiKey = apiKeyFromEnv(env);
   const redact = redactor(apiKey);
@@ -54,11 +57,16 @@ async function syncOnce(values: ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>
   );
   try {
     if (dynamo.createdTables.length > 0) log.info(`Created tables: ${dynamo.createdTables.join(', ')}.`);
+    const parts = productionParts({ client: dynamo.client, settings, apiKey, terms: CLI_TERMS });
+    if (values['release-lease']) {
+      const cleared = await parts.ledger.clearLease();
+      log.info(cleared ? `Deleted the lease of run ${cleared.holder} (it would have expired at ${cleared.expiresAt.toISOString()}).` : 'No lease was held.');
+    }
     log.info(`Syncing ${settings.apiUrl}${API_RESOURCE_SHAPES[settings.apiResource].listPath} into ${settings.tables.replicas} on ${dynamo.description}.`);
     const summary = await runSync(
       settings,
       {
-        ...productionParts({ client: dynamo.client, settings, apiKey, terms: CLI_TERMS }),
+        ...parts,
         log,
         onProgress: values.json ? undefined : progressReporter(),
         describeError: describeForCli,
@@ -68,9 +76,24 @@ async function syncOnce(values: ReturnType<typeof parseFlags<typeof SYNC_FLAGS>>
     );
     endProgress();
     process.stdout.write(redact(values.json ? JSON.stringify(summary) : formatSummary(summary)) + '\n');
+    if (summary.status === 'skipped') log.info(`To delete that lease now: ${releaseLeaseCommand(values)}`);
     if (signal.aborted) return INTERRUPTED_EXIT_CODE;
     return summary.status === 'failed' ? 1 : 0;
   } finally {
     await dynamo.close();
   }
+}
+
+/**
+ * The command that deletes the lease and syncs, with the flags that chose where this run went
+ * (settings from the environment stay in the environment, so it works as printed in this shell).
+ */
+function releaseLeaseCommand(values: SyncValues): string {
+  const target = values.local ? ['--local'] : values.endpoint === undefined ? [] : ['--endpoint', values.endpoint];
+  const tables = TABLE_SETTINGS.flatMap((key) => {
+    const flag = settingSpec(key).flag;
+    const value = flag && values[flag.name as keyof SyncValues];
+    return flag && typeof value === 'string' ? [`--${flag.name}`, value] : [];
+  });
+  return ['npm', 'run', 'sync', '--', ...target, ...tables, '--release-lease'].map(shellWord).join(' ');
 }

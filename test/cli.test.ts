@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
-import { uniqueName } from './support/dynamodb.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../functions/engine/load/dynamo-client.js';
+import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'bin', 'replica-sync.ts');
@@ -71,6 +73,34 @@ describe('replica-sync CLI', () => {
     for (const field of SUMMARY_FIELDS) expect(summary).toHaveProperty(field);
     expect(summary).toMatchObject({ status: 'succeeded', fetched: 60, created: 60, pages: 3 });
     expect(summary).not.toHaveProperty('error');
+  });
+
+  it('a skipped run says when the lease it met expires and prints the command that deletes it; that command runs', async () => {
+    const names = tables();
+    const target = ['--endpoint', endpoint, ...names];
+    const env = { TAVUS_API_KEY: API_KEY, TAVUS_API_URL: apiUrl };
+    expect((await cli(['sync', '--json', '--create-tables', ...target], env)).code).toBe(0);
+    // A lease as a crashed run leaves it: held for another 25 minutes.
+    const expiresAt = Date.now() + 25 * 60_000;
+    const client = testDynamoClient();
+    await documentClient(client).send(
+      new PutCommand({ TableName: names[3], Item: { run_id: `lease#${names[1]}`, holder: 'crashed-run', lease_expires_at: expiresAt } }),
+    );
+    client.destroy();
+
+    const skipped = await cli(['sync', '--json', ...target], env);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    const summary = JSON.parse(skipped.stdout) as { status: string; error: string };
+    expect(summary.status).toBe('skipped');
+    expect(summary.error).toContain(`until ${new Date(expiresAt).toISOString()}`);
+    expect(summary.error).toContain('wait until then or delete the lease item');
+    const command = `npm run sync -- ${target.join(' ')} --release-lease`;
+    expect(skipped.stderr).toContain(`To delete that lease now: ${command}`);
+
+    const released = await cli(['sync', '--json', ...command.split(' ').slice(4)], env);
+    expect(released.code, released.stderr).toBe(0);
+    expect(released.stderr).toContain(`Deleted the lease of run crashed-run (it would have expired at ${new Date(expiresAt).toISOString()})`);
+    expect(JSON.parse(released.stdout)).toMatchObject({ status: 'succeeded' });
   });
 
   it('reads the same settings from environment variables', async () => {

@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../functions/engine/errors.js';
 import type { SettingTerms } from '../functions/engine/settings/terms.js';
+import { shellWord } from '../functions/notify/commands.js';
 import { ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SETTING_KEYS, settingSpec, type RawSettings, type SETTINGS, type SettingKey, type SyncSettings } from '../functions/engine/settings/registry.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -86,6 +87,20 @@ export function syncHelpRows(): HelpRow[] {
     help: flag.help,
   }));
   return [...settings, ...cli];
+}
+
+/** The table flags a person typed, as arguments to repeat in a command printed for them to run. */
+export function tableFlagsGiven(values: Record<string, unknown>): string[] {
+  return TABLE_SETTINGS.flatMap((key) => {
+    const name = settingSpec(key).flag?.name;
+    const value = name === undefined ? undefined : values[name];
+    return typeof value === 'string' ? [`--${name}`, value] : [];
+  });
+}
+
+/** `npm run COMMAND -- ARGS`, each word quoted for the shell where it needs it. */
+export function npmCommand(command: string, args: string[]): string {
+  return ['npm', 'run', command, '--', ...args].map(shellWord).join(' ');
 }
 
 /** The CLI names a setting by its flag, or by its variable where it has no flag. */

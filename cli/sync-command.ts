@@ -1,9 +1,9 @@
 import { API_RESOURCE_SHAPES } from '../functions/engine/extract/api-resource.js';
-import { apiKeyFromEnv, settingSpec } from '../functions/engine/settings/registry.js';
+import { apiKeyFromEnv } from '../functions/engine/settings/registry.js';
+import { InputError } from '../functions/engine/errors.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
-import { CLI_TERMS, SYNC_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows } from './args.js';
-import { shellWord } from '../functions/notify/commands.js';
+import { CLI_TERMS, SYNC_FLAGS, npmCommand, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows, tableFlagsGiven } from './args.js';
 import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, stderrLog } from './output.js';
@@ -28,10 +28,13 @@ const CLI_WALK_BUDGET_MS = 15 * 60_000;
 
 /** `npm run sync`: flags and environment -> the engine -> a summary. Returns the exit code. */
 export async function syncCommand(args: string[], env = process.env): Promise<number> {
-  const { values } = parseFlags(args, SYNC_FLAGS, 'sync');
+  const { values, positionals } = parseFlags(args, SYNC_FLAGS, 'sync');
   if (values.help) {
     process.stdout.write(`${SYNC_HELP}\n`);
     return 0;
+  }
+  if (positionals.length > 0) {
+    throw new InputError(`Unexpected argument "${positionals[0]}": sync takes only flags, each value right after its flag (see npm run sync -- --help).`);
   }
   const stop = stopOnSignals((line) => void process.stderr.write(`\n${line}\n`));
   try {
@@ -51,7 +54,8 @@ async function syncOnce(values: SyncValues, env: NodeJS.ProcessEnv, signal: Abor
   const log = stderrLog(redact);
 
   const dynamo = await openDynamo(
-    { local: values.local, endpoint: values.endpoint, createTables: values['create-tables'] },
+    // --local is a sandbox of its own: the sync creates what it needs there.
+    { local: values.local, endpoint: values.endpoint, createTables: values['create-tables'] || values.local },
     settings.tables,
     env,
   );
@@ -90,10 +94,5 @@ async function syncOnce(values: SyncValues, env: NodeJS.ProcessEnv, signal: Abor
  */
 function releaseLeaseCommand(values: SyncValues): string {
   const target = values.local ? ['--local'] : values.endpoint === undefined ? [] : ['--endpoint', values.endpoint];
-  const tables = TABLE_SETTINGS.flatMap((key) => {
-    const flag = settingSpec(key).flag;
-    const value = flag && values[flag.name as keyof SyncValues];
-    return flag && typeof value === 'string' ? [`--${flag.name}`, value] : [];
-  });
-  return ['npm', 'run', 'sync', '--', ...target, ...tables, '--release-lease'].map(shellWord).join(' ');
+  return npmCommand('sync', [...target, ...tableFlagsGiven(values), '--release-lease']);
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../functions/engine/load/dynamo-client.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
@@ -208,6 +209,8 @@ describe('replica-sync CLI', () => {
     [['sync', '--api-key', 'abc'], {}, /read only from the TAVUS_API_KEY environment variable/],
     [['sync', '--create-tables'], { TAVUS_API_KEY: API_KEY }, /--create-tables only works with --local or --endpoint/],
     [['sync', '--local', '--endpoint', 'http://127.0.0.1:1'], { TAVUS_API_KEY: API_KEY }, /pass one of them/],
+    [['sync', 'now'], { TAVUS_API_KEY: API_KEY }, /^Unexpected argument "now": sync takes only flags/],
+    [['sync', '--json', '--replica-type', 'user', 'extra'], { TAVUS_API_KEY: API_KEY }, /^Unexpected argument "extra": sync takes only flags/],
     [['frobnicate'], {}, /Unknown command "frobnicate"/],
     [['simulator', '--replicas', 'many'], {}, /--replicas must be a whole number/],
   ])('rejects bad input %j with one sentence and exit 2', async (args, env, sentence) => {
@@ -244,6 +247,26 @@ describe('replica-sync CLI', () => {
     const history = await cli(['query', 'history', id, '--endpoint', endpoint, '--table', replicasTable!, '--events-table', eventsTable!, '--format', 'json']);
     expect(history.code).toBe(0);
     expect(JSON.parse(history.stdout.trim().split('\n')[0]!)).toMatchObject({ replica_id: id, type: 'created', to: 'error' });
+  });
+
+  it.each([
+    ['a list', [], ['--table']],
+    ['a history', ['history', 'r1'], ['--events-table']],
+    ['the report', ['report'], ['--table', '--events-table']], // it reads both at once: either may be named
+  ])('query of %s on a table that does not exist: exit 1, one sentence naming it and the sync that makes it, and no table created', async (_what, args, flags) => {
+    const names = tables();
+    const run = await cli(['query', ...args, '--endpoint', endpoint, ...names]);
+    expect(run.code, run.stderr).toBe(1);
+    const flag = flags.find((candidate) => run.stderr.includes(`"${names[names.indexOf(candidate) + 1]}"`)) ?? flags[0]!;
+    const table = names[names.indexOf(flag) + 1];
+    expect(run.stderr).toBe(
+      `The table "${table}" does not exist on ${endpoint}: run a sync into it first (npm run sync -- --endpoint ${endpoint} --create-tables ${names.join(' ')}), or name an existing table with ${flag}.\n`,
+    );
+    expect(run.stdout).toBe('');
+    const client = testDynamoClient();
+    const listed = await client.send(new ListTablesCommand({}));
+    client.destroy();
+    for (const name of names.filter((_, index) => index % 2 === 1)) expect(listed.TableNames).not.toContain(name);
   });
 
   it('rejects a bad query filter with one sentence and exit 2', async () => {

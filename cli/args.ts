@@ -151,11 +151,32 @@ export function parseFlags<T extends Options>(
   command: string,
 ): { values: ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>>['values']; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: withNegativeValues(args, options), options, strict: true, allowPositionals: true });
     return { values, positionals };
   } catch (error) {
     throw flagError(error, args, options, command);
   }
+}
+
+/**
+ * `--stuck-after -5m`: parseArgs refuses a value that starts with a dash as ambiguous, so the
+ * parser never sees it and the user would hear "needs a value". A dash followed by a digit is a
+ * negative value, never a flag: joined to its flag (`--stuck-after=-5m`), it meets its parser.
+ */
+function withNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** parseArgs names the fault only in its message; its code says which kind, the tokens say where. */

@@ -196,7 +196,17 @@ describe('replica-sync CLI', () => {
   it.each([
     [['sync'], {}, /TAVUS_API_KEY is not set/],
     [['sync', '--stuck-after', '6 hours'], { TAVUS_API_KEY: API_KEY }, /--stuck-after must be a whole number followed by s, m, h or d/],
-    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '0h' }, /STUCK_TRAINING_AFTER must be/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '0h' }, /^STUCK_TRAINING_AFTER must be longer than zero \(like 90s, 30m, 6h or 1d\), not "0h"\./],
+    // Each kind of bad duration, from a flag and from a variable: the sentence that fits it.
+    [['sync', '--stuck-after', '-5m'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be a positive duration \(like 90s, 30m, 6h or 1d\), not "-5m"/],
+    [['sync', '--finetune-stuck-after', '-1'], { TAVUS_API_KEY: API_KEY }, /^--finetune-stuck-after must be a positive duration/],
+    [['sync', '--stuck-after', '0s'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be longer than zero \(like 90s, 30m, 6h or 1d\), not "0s"\./],
+    [['sync', '--stuck-after', '6'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after needs a unit after the number/],
+    [['sync', '--stuck-after', '1.5h'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be a whole number of its unit .*: write 90m\./],
+    [['sync', '--stuck-after', '99999999999999999999d'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be at most \d+d/],
+    [['sync', '--stuck-after='], { TAVUS_API_KEY: API_KEY }, /^--stuck-after needs a duration, like 90s/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '-5m' }, /^STUCK_TRAINING_AFTER must be a positive duration/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, FINETUNE_STUCK_AFTER: '2.5d' }, /^FINETUNE_STUCK_AFTER must be a whole number of its unit .*: write 60h\./],
     [['sync', '--max-delete-fraction', '2'], { TAVUS_API_KEY: API_KEY }, /--max-delete-fraction must be a number from 0 to 1/],
     [['sync', '--replica-type', 'stock'], { TAVUS_API_KEY: API_KEY }, /--replica-type must be user or system/],
     [['sync', '--api-url', 'tavusapi.com'], { TAVUS_API_KEY: API_KEY }, /--api-url must be an http\(s\) URL/],

@@ -592,6 +592,13 @@ describe('the context', () => {
     rejects({ apiUrl: 'tavusapi.com' }, /"apiUrl" .* http\(s\) URL/);
     rejects({ apiResource: 'face' }, /"apiResource" .* replicas or faces/);
     rejects({ finetuneStuckAfter: 'a day' }, /"finetuneStuckAfter" .*like 90s, 30m, 6h or 1d/);
+    // Each kind of bad duration gets the sentence that fits it, with an example.
+    rejects({ stuckAfter: '-5m' }, /"stuckAfter" .* must be a positive duration \(like 90s, 30m, 6h or 1d\), not "-5m"/);
+    rejects({ stuckAfter: '0s' }, /"stuckAfter" .* must be longer than zero \(like 90s, 30m, 6h or 1d\)/);
+    rejects({ stuckAfter: 6 }, /"stuckAfter" .* needs a unit after the number/);
+    rejects({ finetuneStuckAfter: '1.5h' }, /"finetuneStuckAfter" .* must be a whole number of its unit .*: write 90m\.$/);
+    rejects({ staleAfter: '-1h' }, /"staleAfter" .* must be a positive duration/);
+    rejects({ staleAfter: '0m' }, /"staleAfter" .* must be longer than zero/);
     rejects({ replicasTable: 'x' }, /"replicasTable" .* DynamoDB table name/);
     rejects({ alarmEmail: 'ops' }, /"alarmEmail" .* e-mail address/);
     rejects({ existingSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tavus' }, /"existingSecretArn" .* complete ARN/);

@@ -112,9 +112,9 @@ class CountingStore implements ReplicaStore {
 function markingLedger(inner: RunLedger, clock: PhaseClock): RunLedger {
   return {
     acquireLease: async (...args) => {
-      const leased = await inner.acquireLease(...args);
+      const claim = await inner.acquireLease(...args);
       clock.mark('lease');
-      return leased;
+      return claim;
     },
     releaseLease: (runId) => inner.releaseLease(runId),
     recordRun: (...args) => inner.recordRun(...args),

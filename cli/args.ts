@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../functions/engine/errors.js';
 import type { SettingTerms } from '../functions/engine/settings/terms.js';
+import { shellLine } from '../functions/engine/text/shell-command.js';
 import { ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SETTING_KEYS, settingSpec, type RawSettings, type SETTINGS, type SettingKey, type SyncSettings } from '../functions/engine/settings/registry.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -44,6 +45,10 @@ export const TABLE_CLI_FLAGS = {
 export const SYNC_CLI_FLAGS = {
   ...TABLE_CLI_FLAGS,
   json: { option: { type: 'boolean' }, help: 'one JSON line on stdout: the run summary' },
+  'release-lease': {
+    option: { type: 'boolean' },
+    help: "first delete the table's lease, whoever holds it: only when no other sync runs (one crashed and left it)",
+  },
 } as const satisfies Record<string, CliFlag>;
 
 function optionsOf<T extends Record<string, CliFlag>>(flags: T): { [F in keyof T]: T[F]['option'] } {
@@ -82,6 +87,20 @@ export function syncHelpRows(): HelpRow[] {
     help: flag.help,
   }));
   return [...settings, ...cli];
+}
+
+/** The table flags a person typed, as arguments to repeat in a command printed for them to run. */
+export function tableFlagsGiven(values: Record<string, unknown>): string[] {
+  return TABLE_SETTINGS.flatMap((key) => {
+    const name = settingSpec(key).flag?.name;
+    const value = name === undefined ? undefined : values[name];
+    return typeof value === 'string' ? [`--${name}`, value] : [];
+  });
+}
+
+/** `npm run COMMAND -- ARGS`, quoted for the shell by the one quoting (functions/engine/text/shell-command.ts). */
+export function npmCommand(command: string, args: string[]): string {
+  return shellLine({ words: ['npm', 'run', command, '--', ...args] });
 }
 
 /** The CLI names a setting by its flag, or by its variable where it has no flag. */
@@ -132,11 +151,32 @@ export function parseFlags<T extends Options>(
   command: string,
 ): { values: ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>>['values']; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: withNegativeValues(args, options), options, strict: true, allowPositionals: true });
     return { values, positionals };
   } catch (error) {
     throw flagError(error, args, options, command);
   }
+}
+
+/**
+ * `--stuck-after -5m`: parseArgs refuses a value that starts with a dash as ambiguous, so the
+ * parser never sees it and the user would hear "needs a value". A dash followed by a digit is a
+ * negative value, never a flag: joined to its flag (`--stuck-after=-5m`), it meets its parser.
+ */
+function withNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** parseArgs names the fault only in its message; its code says which kind, the tokens say where. */

@@ -10,6 +10,7 @@ import type { TableNames } from '../functions/engine/contract/tables.js';
 export interface DynamoTarget {
   local?: boolean;
   endpoint?: string;
+  /** Create missing tables (sync does with --local too; a query never does unless asked). */
   createTables?: boolean;
 }
 
@@ -43,7 +44,7 @@ export async function openDynamo(target: DynamoTarget, tables: TableNames, env =
   }
   const client = dynamoClient(endpoint, env);
   try {
-    const createdTables = target.local || target.createTables ? await createMissingTables(client, tables) : [];
+    const createdTables = target.createTables ? await createMissingTables(client, tables) : [];
     return {
       client,
       description: local ? `DynamoDB Local (data in ${path.relative(process.cwd(), LOCAL_DATA_DIR)})` : (endpoint ?? 'AWS'),

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InputError } from '../functions/engine/errors.js';
+import { InputError, StoreError } from '../functions/engine/errors.js';
+import { settingSpec } from '../functions/engine/settings/registry.js';
 import type { TableNames } from '../functions/engine/contract/tables.js';
-import { TABLE_FLAGS, TABLE_SETTINGS, parseFlags, rawSettingsFromFlags, settingsFrom } from './args.js';
+import { TABLE_FLAGS, TABLE_SETTINGS, npmCommand, parseFlags, rawSettingsFromFlags, settingsFrom, tableFlagsGiven } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { queryTargetOf } from './output.js';
 import { visibleText } from '../functions/engine/text/visible-text.js';
@@ -125,9 +126,27 @@ export async function runQuery(args: string[], env: NodeJS.ProcessEnv, io: Query
     if (request.mode === 'history') return await showHistory(documents, tables, request.replicaId, request.format, io);
     if (request.mode === 'report') return await runReport(documents, { tables, where: dynamo.description, target: queryTargetOf(values, tables, env), ...request }, io);
     return await listReplicas(documents, tables, request, dynamo.description, io);
+  } catch (error) {
+    if (!(error instanceof StoreError) || error.reason !== 'table-missing') throw error;
+    io.err(`${missingTableSentence(error.table, tables, values, dynamo.description)}\n`);
+    return 1;
   } finally {
     await dynamo.close();
   }
+}
+
+/**
+ * A query never creates a table (an empty new one would answer "0 replicas"): it names the one
+ * missing, where, and the sync that would create and fill it, with this query's target flags.
+ */
+function missingTableSentence(table: string, tables: TableNames, values: { local?: boolean; endpoint?: string; [flag: string]: unknown }, where: string): string {
+  const key = TABLE_SETTINGS.find((setting) => tables[settingSpec(setting).field.slice('tables.'.length) as keyof TableNames] === table);
+  const flag = key === undefined ? '--table' : `--${settingSpec(key).flag?.name ?? 'table'}`;
+  const target = values.local ? ['--local'] : values.endpoint !== undefined ? ['--endpoint', values.endpoint, '--create-tables'] : undefined;
+  const fix = target
+    ? `run a sync into it first (${npmCommand('sync', [...target, ...tableFlagsGiven(values)])})`
+    : 'deploy the stack (npx cdk deploy) and let it sync';
+  return `The table "${table}" does not exist on ${where}: ${fix}, or name an existing table with ${flag}.`;
 }
 
 function parseRequest(values: ReturnType<typeof parseFlags<typeof QUERY_FLAGS>>['values'], positionals: string[], isTerminal: boolean): QueryRequest {

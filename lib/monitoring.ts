@@ -181,6 +181,12 @@ export class SyncMonitoring extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'], // in a key policy, "*" is this key
+        // Only for this stack's alarms (every alarm name starts with the stack's name), never for
+        // another account's: CloudWatch says on whose behalf it asks (no confused deputy).
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${Stack.of(this).stackName}-*` },
+        },
       }),
     );
     const topic = new Topic(this, 'AlarmTopic', { displayName: 'Tavus replica sync alarms', masterKey: key, enforceSSL: true });

@@ -4,6 +4,11 @@
  * Used by the test suite (one in-memory instance per run) and by the CLI's `--local` mode (data
  * kept on disk). We spawn the jar ourselves instead of using the package's wrapper so we control
  * the port, see the process's stderr when it fails, and can guarantee no java process outlives us.
+ *
+ * Java runs in a process group of its own: a terminal's Ctrl-C signals the whole foreground group,
+ * and DynamoDB Local must outlive that signal until the run it serves has released its lease and
+ * recorded itself; `stop()` ends it then. So that leaving the group never means leaving an orphan,
+ * a watchdog in java's group ends java when this process goes, however it goes (see WATCHDOG).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -12,7 +17,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../functions/engine/load/dynamo-client.js';
@@ -53,6 +58,20 @@ const PROBE_TIMEOUT_MS = 1_000;
 const KILL_GRACE_MS = 3_000;
 const PORT_ATTEMPTS = 3;
 const OUTPUT_LINES_KEPT = 5;
+/** What /bin/sh exits with when it cannot find the command it was to run (`java`). */
+const COMMAND_NOT_FOUND = 127;
+
+/**
+ * Run by /bin/sh in a new process group, with java's arguments as "$@". It keeps its stdin (a pipe
+ * whose only writer is this process) on fd 3, starts a watcher that waits for that pipe to close
+ * (this process exited, crashed or was SIGKILLed: the kernel closes the pipe either way) and then
+ * sends SIGTERM to java, and becomes java itself (`exec`), so the child's pid is java's pid.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '(cat <&3 >/dev/null 2>&1; kill -TERM $$ 2>/dev/null) </dev/null >/dev/null 2>&1 &',
+  'exec "$@" </dev/null 3<&-',
+].join('\n');
 
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const jarDir = findJarDir();
@@ -81,11 +100,16 @@ async function startOnce(jarDir: string, port: number, options: StartDynamoDbLoc
     args.push('-inMemory');
   }
 
-  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // detached: a process group of its own, out of reach of the terminal's Ctrl-C (see the top).
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dynamodb-local', 'java', ...args], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   // Guard from the first moment: a parent dying during the 2-3 s startup must not orphan java.
   orphanGuard.add(child);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  void exited.then(() => orphanGuard.delete(child));
+  // Java gone, its watchdog goes too: killed while the group still exists, so never a stranger.
+  void exited.then(() => {
+    orphanGuard.delete(child);
+    killGroup(child, 'SIGKILL');
+  });
   const stderr = new OutputTail(OUTPUT_LINES_KEPT);
   const stdout = new OutputTail(OUTPUT_LINES_KEPT);
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -105,6 +129,7 @@ async function startOnce(jarDir: string, port: number, options: StartDynamoDbLoc
   // Once running, java must not keep this process alive: a CLI that finishes (or throws) exits
   // normally, and the orphan guard's 'exit' listener takes java down with it.
   child.unref();
+  unrefStream(child.stdin);
   unrefStream(child.stdout);
   unrefStream(child.stderr);
 
@@ -155,6 +180,10 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
   });
   child.once('exit', (code, signal) => {
     if (failure) return;
+    if (code === COMMAND_NOT_FOUND) {
+      failure = new JavaMissingError();
+      return;
+    }
     const output = lastOutput();
     const message = `DynamoDB Local exited during startup (${signal ?? `code ${String(code)}`}); its last output was: ${output}`;
     failure = /BindException|Address already in use/.test(output) ? new PortTakenError(message) : new Error(message);
@@ -186,7 +215,7 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, lastOutput:
   }
 }
 
-/** SIGTERM, then SIGKILL if java has not exited within the grace period. */
+/** SIGTERM, then SIGKILL if java has not exited within the grace period (its watchdog goes with it). */
 async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   child.kill('SIGTERM');
@@ -199,13 +228,25 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
 }
 
 /**
+ * Signals java's whole process group (java and its watchdog). Called only while java runs or has
+ * just been reaped with its watchdog still alive, so the group id is still theirs, never reused.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-(child.pid as number), signal);
+  } catch {
+    // ESRCH: the group has already gone.
+  }
+}
+
+/**
  * Kills every running DynamoDB Local child when this process exits, so a crashed test run or CLI
  * leaves no java behind. One shared 'exit' listener, present only while children are running.
  */
 const orphanGuard = new (class {
   readonly #children = new Set<ChildProcess>();
   readonly #onExit = () => {
-    for (const child of this.#children) child.kill('SIGKILL');
+    for (const child of this.#children) killGroup(child, 'SIGKILL');
   };
 
   add(child: ChildProcess): void {
@@ -248,6 +289,6 @@ function isTelling(line: string): boolean {
 }
 
 /** Child pipes are sockets; unref them so reading the output does not hold the event loop open. */
-function unrefStream(stream: Readable | null): void {
+function unrefStream(stream: Readable | Writable | null): void {
   (stream as Partial<Socket> | null)?.unref?.();
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { settingsFrom } from '../cli/args.js';
 import { InputError } from '../functions/engine/errors.js';
 import { isLoopbackHost, parseApiUrl } from '../functions/engine/settings/parsers.js';
+import { parseSettings } from '../functions/engine/settings/registry.js';
 import { handler } from '../functions/sync/handler.js';
 import { readDeployConfig } from '../lib/deploy-config.js';
 import { inputErrorFrom } from './support/input-error.js';
@@ -27,7 +28,7 @@ function refusal(call: () => unknown, source: string): InputError {
 
 describe('the API URL', () => {
   it.each(CLEAR_TEXT)('refuses %s: plain http to another host', (url) => {
-    refusal(() => parseApiUrl(url, 'TAVUS_API_URL', 'apiUrl'), 'TAVUS_API_URL');
+    refusal(() => parseSettings({ apiUrl: url }), 'TAVUS_API_URL');
   });
 
   it.each(LOOPBACK)('accepts %s: plain http to this machine', (url) => {

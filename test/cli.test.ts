@@ -10,7 +10,10 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
-import { uniqueName } from './support/dynamodb.js';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../functions/engine/load/dynamo-client.js';
+import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 import { startSimulatorProcess } from './support/simulator-process.js';
 
 const API_KEY = 'cli-test-key-7f3a9c1e5b';
@@ -46,6 +49,34 @@ describe('replica-sync CLI', () => {
     for (const field of SUMMARY_FIELDS) expect(summary).toHaveProperty(field);
     expect(summary).toMatchObject({ status: 'succeeded', fetched: 60, created: 60, pages: 3 });
     expect(summary).not.toHaveProperty('error');
+  });
+
+  it('a skipped run says when the lease it met expires and prints the command that deletes it; that command runs', async () => {
+    const names = tables();
+    const target = ['--endpoint', endpoint, ...names];
+    const env = { TAVUS_API_KEY: API_KEY, TAVUS_API_URL: apiUrl };
+    expect((await cli(['sync', '--json', '--create-tables', ...target], env)).code).toBe(0);
+    // A lease as a crashed run leaves it: held for another 25 minutes.
+    const expiresAt = Date.now() + 25 * 60_000;
+    const client = testDynamoClient();
+    await documentClient(client).send(
+      new PutCommand({ TableName: names[3], Item: { run_id: `lease#${names[1]}`, holder: 'crashed-run', lease_expires_at: expiresAt } }),
+    );
+    client.destroy();
+
+    const skipped = await cli(['sync', '--json', ...target], env);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    const summary = JSON.parse(skipped.stdout) as { status: string; error: string };
+    expect(summary.status).toBe('skipped');
+    expect(summary.error).toContain(`until ${new Date(expiresAt).toISOString()}`);
+    expect(summary.error).toContain('wait until then or delete the lease item');
+    const command = `npm run sync -- ${target.join(' ')} --release-lease`;
+    expect(skipped.stderr).toContain(`To delete that lease now: ${command}`);
+
+    const released = await cli(['sync', '--json', ...command.split(' ').slice(4)], env);
+    expect(released.code, released.stderr).toBe(0);
+    expect(released.stderr).toContain(`Deleted the lease of run crashed-run (it would have expired at ${new Date(expiresAt).toISOString()})`);
+    expect(JSON.parse(released.stdout)).toMatchObject({ status: 'succeeded' });
   });
 
   it('reads the same settings from environment variables', async () => {
@@ -140,7 +171,17 @@ describe('replica-sync CLI', () => {
   it.each([
     [['sync'], {}, /TAVUS_API_KEY is not set/],
     [['sync', '--stuck-after', '6 hours'], { TAVUS_API_KEY: API_KEY }, /--stuck-after must be a whole number followed by s, m, h or d/],
-    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '0h' }, /STUCK_TRAINING_AFTER must be/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '0h' }, /^STUCK_TRAINING_AFTER must be longer than zero \(like 90s, 30m, 6h or 1d\), not "0h"\./],
+    // Each kind of bad duration, from a flag and from a variable: the sentence that fits it.
+    [['sync', '--stuck-after', '-5m'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be a positive duration \(like 90s, 30m, 6h or 1d\), not "-5m"/],
+    [['sync', '--finetune-stuck-after', '-1'], { TAVUS_API_KEY: API_KEY }, /^--finetune-stuck-after must be a positive duration/],
+    [['sync', '--stuck-after', '0s'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be longer than zero \(like 90s, 30m, 6h or 1d\), not "0s"\./],
+    [['sync', '--stuck-after', '6'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after needs a unit after the number/],
+    [['sync', '--stuck-after', '1.5h'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be a whole number of its unit .*: write 90m\./],
+    [['sync', '--stuck-after', '99999999999999999999d'], { TAVUS_API_KEY: API_KEY }, /^--stuck-after must be at most \d+d/],
+    [['sync', '--stuck-after='], { TAVUS_API_KEY: API_KEY }, /^--stuck-after needs a duration, like 90s/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, STUCK_TRAINING_AFTER: '-5m' }, /^STUCK_TRAINING_AFTER must be a positive duration/],
+    [['sync'], { TAVUS_API_KEY: API_KEY, FINETUNE_STUCK_AFTER: '2.5d' }, /^FINETUNE_STUCK_AFTER must be a whole number of its unit .*: write 60h\./],
     [['sync', '--max-delete-fraction', '2'], { TAVUS_API_KEY: API_KEY }, /--max-delete-fraction must be a number from 0 to 1/],
     [['sync', '--replica-type', 'stock'], { TAVUS_API_KEY: API_KEY }, /--replica-type must be user or system/],
     [['sync', '--api-url', 'tavusapi.com'], { TAVUS_API_KEY: API_KEY }, /--api-url must be an http\(s\) URL/],
@@ -153,6 +194,8 @@ describe('replica-sync CLI', () => {
     [['sync', '--api-key', 'abc'], {}, /read only from the TAVUS_API_KEY environment variable/],
     [['sync', '--create-tables'], { TAVUS_API_KEY: API_KEY }, /--create-tables only works with --local or --endpoint/],
     [['sync', '--local', '--endpoint', 'http://127.0.0.1:1'], { TAVUS_API_KEY: API_KEY }, /pass one of them/],
+    [['sync', 'now'], { TAVUS_API_KEY: API_KEY }, /^Unexpected argument "now": sync takes only flags/],
+    [['sync', '--json', '--replica-type', 'user', 'extra'], { TAVUS_API_KEY: API_KEY }, /^Unexpected argument "extra": sync takes only flags/],
     [['frobnicate'], {}, /Unknown command "frobnicate"/],
     [['simulator', '--replicas', 'many'], {}, /--replicas must be a whole number/],
   ])('rejects bad input %j with one sentence and exit 2', async (args, env, sentence) => {
@@ -189,6 +232,26 @@ describe('replica-sync CLI', () => {
     const history = await cli(['query', 'history', id, '--endpoint', endpoint, '--table', replicasTable!, '--events-table', eventsTable!, '--format', 'json']);
     expect(history.code).toBe(0);
     expect(JSON.parse(history.stdout.trim().split('\n')[0]!)).toMatchObject({ replica_id: id, type: 'created', to: 'error' });
+  });
+
+  it.each([
+    ['a list', [], ['--table']],
+    ['a history', ['history', 'r1'], ['--events-table']],
+    ['the report', ['report'], ['--table', '--events-table']], // it reads both at once: either may be named
+  ])('query of %s on a table that does not exist: exit 1, one sentence naming it and the sync that makes it, and no table created', async (_what, args, flags) => {
+    const names = tables();
+    const run = await cli(['query', ...args, '--endpoint', endpoint, ...names]);
+    expect(run.code, run.stderr).toBe(1);
+    const flag = flags.find((candidate) => run.stderr.includes(`"${names[names.indexOf(candidate) + 1]}"`)) ?? flags[0]!;
+    const table = names[names.indexOf(flag) + 1];
+    expect(run.stderr).toBe(
+      `The table "${table}" does not exist on ${endpoint}: run a sync into it first (npm run sync -- --endpoint ${endpoint} --create-tables ${names.join(' ')}), or name an existing table with ${flag}.\n`,
+    );
+    expect(run.stdout).toBe('');
+    const client = testDynamoClient();
+    const listed = await client.send(new ListTablesCommand({}));
+    client.destroy();
+    for (const name of names.filter((_, index) => index % 2 === 1)) expect(listed.TableNames).not.toContain(name);
   });
 
   it('rejects a bad query filter with one sentence and exit 2', async () => {

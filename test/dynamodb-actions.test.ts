@@ -49,7 +49,7 @@ describe('the DynamoDB actions the engine sends', () => {
     // Another run holds the lease (taken outside the recording): this run is skipped.
     recorder.stop();
     const parts = productionParts({ client: harness.client, settings: harness.settings, apiKey: KEY });
-    expect(await parts.ledger.acquireLease('another-run', new Date(), 10 * 60_000)).toBe(true);
+    expect(await parts.ledger.acquireLease('another-run', new Date(), 10 * 60_000)).toEqual({ acquired: true });
     recorder.start();
     const log = { info: () => {}, warn: () => {}, error: () => {} };
     const skipped = await runSync(harness.settings, { ...parts, log }, { walkBudgetMs: 30_000 });

@@ -1,9 +1,14 @@
-/** DynamoDB Local lifecycle: the shared test instance, on-disk persistence (`--local`), clean shutdown. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/**
+ * DynamoDB Local lifecycle: the shared test instance, on-disk persistence (`--local`), clean
+ * shutdown, and no java left behind when its parent dies hard.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -101,6 +106,30 @@ describe('a second instance with a dbPath', () => {
     expect(isRunning(second.pid)).toBe(false);
   });
 });
+
+describe('a parent that dies hard', () => {
+  it('takes java with it: SIGKILL leaves no DynamoDB Local running, though java is in a process group of its own', async () => {
+    const launcher = fileURLToPath(new URL('../local/dynamodb-local.ts', import.meta.url));
+    const script = `const { startDynamoDbLocal } = await import(${JSON.stringify(launcher)}); const db = await startDynamoDbLocal(); console.log(db.pid); setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const javaPid = await new Promise<number>((resolve, reject) => {
+      parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      parent.once('exit', (code) => reject(new Error(`the parent exited first (${String(code)})`)));
+    });
+    expect(isRunning(javaPid)).toBe(true);
+    // Not in the parent's group: a terminal's Ctrl-C to the parent's group does not reach it.
+    expect(await processGroupOf(javaPid)).toBe(javaPid);
+    parent.kill('SIGKILL');
+    for (let waited = 0; isRunning(javaPid) && waited < 30_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isRunning(javaPid)).toBe(false);
+  });
+});
+
+/** A process's group id, from /proc/PID/stat (the field after the state and the parent id). */
+async function processGroupOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
 
 describe('startup failures', () => {
   it('reports why java exited, e.g. a port already in use', async () => {

@@ -3,12 +3,16 @@
  * its own process group, as a terminal would signal it) is sent SIGINT mid-walk and mid-writes.
  * It exits 130 within 5 s of the signal, records the run as failed and interrupted, releases the
  * lease (an immediate next sync runs and completes), and loses nothing: every stored replica has
- * exactly the history its version says. A second Ctrl-C exits at once.
+ * exactly the history its version says. A second Ctrl-C exits at once. With `--local`, the
+ * embedded DynamoDB Local outlives the terminal's Ctrl-C until the lease is back, then goes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { documentClient } from '../functions/engine/load/dynamo-client.js';
@@ -16,6 +20,8 @@ import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** tsx's loader by absolute URL, so the CLI can run from any directory (`--local` keeps data under the cwd). */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const KEY = 'interrupt-test-key-4c2e';
 /** The promise is 5 s from the signal to the exit; asserted as a bound. */
 const EXIT_BOUND_MS = 5_000;
@@ -35,9 +41,9 @@ interface Exited {
  * re-raises a signal it received on itself, so its own status is "killed by SIGINT" (which a shell
  * shows as 130 too) rather than the CLI's exit status this test reads.
  */
-function startCli(args: string[]): { child: ChildProcess; exited: Promise<Exited>; stderr: () => string } {
+function startCli(args: string[], cwd = ROOT): { child: ChildProcess; exited: Promise<Exited>; stderr: () => string } {
   const env: NodeJS.ProcessEnv = { ...process.env, TAVUS_API_KEY: KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/replica-sync.ts', 'sync', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'bin/replica-sync.ts'), 'sync', ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -53,6 +59,17 @@ function startCli(args: string[]): { child: ChildProcess; exited: Promise<Exited
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): number {
   process.kill(-(child.pid as number), signal);
   return Date.now();
+}
+
+/** The programs whose command line mentions `text` (Linux's /proc): java and its watchdog, by data folder. */
+async function processesMentioning(text: string): Promise<string[]> {
+  const programs: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(text)) programs.push(commandLine.split('\0')[0] as string);
+  }
+  return programs;
 }
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -191,5 +208,37 @@ describe('Ctrl-C during a CLI sync', () => {
       expect(exited.stderr).toMatch(/quitting at once/);
       expect(exited.stdout).toBe('');
     }, 60_000);
+  });
+
+  describe('with --local', () => {
+    let cwd: string;
+    beforeAll(async () => {
+      cwd = await mkdtemp(path.join(tmpdir(), 'int-local-'));
+    });
+    afterAll(async () => {
+      await rm(cwd, { recursive: true, force: true });
+    });
+
+    it('Ctrl-C mid-walk: DynamoDB Local outlives the signal, the lease comes back, the next --local run is not skipped, no java is left', async () => {
+      const sim = await startSim(300, { latencyMs: 400, pageSizeCap: 5 });
+      const dataDir = path.join(cwd, '.data');
+      const run = startCli(['--local', '--json', '--api-url', sim.url], cwd);
+      await until(() => sim.requests.length >= 4, 'the walk to start');
+      expect(await processesMentioning(dataDir)).toContain('java');
+      signalGroup(run.child, 'SIGINT');
+      const stopped = await run.exited;
+      expect(stopped.code, stopped.stderr).toBe(130);
+      const summary = JSON.parse(stopped.stdout) as { status: string; error: string };
+      expect(summary).toMatchObject({ status: 'failed' });
+      expect(summary.error).toContain('interrupted (SIGINT)');
+      expect(stopped.stderr).not.toMatch(/lease could not be released|run record could not be written/);
+      expect(await processesMentioning(dataDir)).toEqual([]);
+
+      sim.latencyMs = 0;
+      const next = await startCli(['--local', '--json', '--api-url', sim.url], cwd).exited;
+      expect(next.code, next.stderr).toBe(0);
+      expect(JSON.parse(next.stdout)).toMatchObject({ status: 'succeeded', fetched: sim.replicas.length });
+      expect(await processesMentioning(dataDir)).toEqual([]);
+    }, 180_000);
   });
 });

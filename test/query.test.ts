@@ -340,10 +340,10 @@ describe('npm run query against synced tables', () => {
     expect(code).toBe(0);
   });
 
-  it('says the table does not exist, as a StoreError (exit 1)', async () => {
-    const error = await query(['--table', uniqueName('missing')]).catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(StoreError);
-    expect((error as Error).message).toMatch(/^The DynamoDB table "missing-[0-9a-f]+" does not exist here/);
+  it('says the table does not exist, naming it and the sync that would make it (exit 1), and creates nothing', async () => {
+    const result = await query(['--table', uniqueName('missing')]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/^The table "missing-[0-9a-f]+" does not exist on http:\/\/127\.0\.0\.1:\d+: run a sync into it first \(npm run sync -- --endpoint .* --create-tables[^)]* --table missing-[0-9a-f]+[^)]*\), or name an existing table with --table\.\n$/);
   });
 
   it('says which index is missing when a table predates it', async () => {

@@ -67,11 +67,29 @@ describe('durations', () => {
     expect(parseDuration(text, '--stuck-after')).toBe(ms);
   });
 
-  it.each(['', '6', 'h', '0s', '1.5h', '-1h', '6 hours', '6hours', '1w', '6h30m', 'PT6H'])('rejects "%s" naming the flag', (text) => {
+  it.each(['', '6', 'h', '0s', '1.5h', '-1h', '6 hours', '6hours', '1w', '6h30m', 'PT6H', '99999999999999999999d'])('rejects "%s" naming the flag, with an example', (text) => {
     const error = settingsError(() => parseDuration(text, '--stuck-after'));
     expect(error.message).toContain('--stuck-after');
     expect(error.message).toContain('90s, 30m, 6h or 1d');
     expectOneSentence(error.message);
+  });
+
+  /** Each kind of bad duration gets the sentence that fits it, never another kind's. */
+  it.each([
+    ['empty', ['', '  '], /^--stuck-after needs a duration, like 90s/],
+    ['negative', ['-5m', '-1h', '-0.5d', '-30'], /^--stuck-after must be a positive duration \(like .*\), not "-[^"]+": a negative time cannot pass\.$/],
+    ['zero', ['0s', '0m', '0h', '0d', '0', '0.0h', '+0s'], /^--stuck-after must be longer than zero \(like .*\), not "[^"]+"\.$/],
+    ['without a unit', ['6', '90', '+5'], /^--stuck-after needs a unit after the number, s, m, h or d \(like .*\), not "[^"]+"\.$/],
+    ['a fraction', ['1.5h', '0.5d', '2.5m'], /^--stuck-after must be a whole number of its unit \(like .*\), not "[^"]+": write \d+[smhd]\.$/],
+    ['too long', ['99999999999999999999d', '9007199254740993s'], /^--stuck-after must be at most \d+d \(like .*\), not "[^"]+"\.$/],
+    ['unreadable', ['h', 'soon', '6 hours', '1w', '6h30m', 'PT6H', '6hours'], /^--stuck-after must be a whole number followed by s, m, h or d \(like .*\), not "[^"]+"\.$/],
+  ])('says what is wrong with a duration that is %s', (_kind, texts, sentence) => {
+    for (const text of texts) expect(settingsError(() => parseDuration(text, '--stuck-after')).message, text).toMatch(sentence);
+  });
+
+  it('offers the fraction in a unit that makes it whole', () => {
+    expect(settingsError(() => parseDuration('1.5h', '--stuck-after')).message).toMatch(/: write 90m\.$/);
+    expect(settingsError(() => parseDuration('0.5d', '--stuck-after')).message).toMatch(/: write 12h\.$/);
   });
 });
 

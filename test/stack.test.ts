@@ -486,6 +486,18 @@ describe('the alarm topic', () => {
     });
   });
 
+  it("lets CloudWatch use the key only for this stack's alarms in this account: every alarm that notifies matches its SourceArn", () => {
+    const [, key] = only(main.template, 'AWS::KMS::Key');
+    const [forCloudWatch] = (key.Properties.KeyPolicy.Statement as Array<Record<string, any>>).filter((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    const pattern = JSON.stringify(forCloudWatch?.Condition?.ArnLike?.['aws:SourceArn']);
+    expect(pattern).toContain(':alarm:TavusReplicaSync-*');
+    const notifying = Object.values({ ...main.template.findResources('AWS::CloudWatch::Alarm'), ...main.template.findResources('AWS::CloudWatch::CompositeAlarm') }).filter(
+      (alarm) => alarm.Properties.AlarmActions !== undefined,
+    );
+    expect(notifying.length).toBeGreaterThan(0);
+    for (const alarm of notifying) expect(String(alarm.Properties.AlarmName)).toMatch(/^TavusReplicaSync-/);
+  });
+
   it('mails the alarmEmail address when one is configured, and nobody otherwise', () => {
     expect(resources(main.template, 'AWS::SNS::Subscription')).toHaveLength(0);
     expect(only(custom.template, 'AWS::SNS::Subscription')[1].Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
@@ -580,6 +592,13 @@ describe('the context', () => {
     rejects({ apiUrl: 'tavusapi.com' }, /"apiUrl" .* http\(s\) URL/);
     rejects({ apiResource: 'face' }, /"apiResource" .* replicas or faces/);
     rejects({ finetuneStuckAfter: 'a day' }, /"finetuneStuckAfter" .*like 90s, 30m, 6h or 1d/);
+    // Each kind of bad duration gets the sentence that fits it, with an example.
+    rejects({ stuckAfter: '-5m' }, /"stuckAfter" .* must be a positive duration \(like 90s, 30m, 6h or 1d\), not "-5m"/);
+    rejects({ stuckAfter: '0s' }, /"stuckAfter" .* must be longer than zero \(like 90s, 30m, 6h or 1d\)/);
+    rejects({ stuckAfter: 6 }, /"stuckAfter" .* needs a unit after the number/);
+    rejects({ finetuneStuckAfter: '1.5h' }, /"finetuneStuckAfter" .* must be a whole number of its unit .*: write 90m\.$/);
+    rejects({ staleAfter: '-1h' }, /"staleAfter" .* must be a positive duration/);
+    rejects({ staleAfter: '0m' }, /"staleAfter" .* must be longer than zero/);
     rejects({ replicasTable: 'x' }, /"replicasTable" .* DynamoDB table name/);
     rejects({ alarmEmail: 'ops' }, /"alarmEmail" .* e-mail address/);
     rejects({ existingSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tavus' }, /"existingSecretArn" .* complete ARN/);
@@ -612,5 +631,36 @@ describe('the deploy guide (docs/deploying.md)', () => {
       expect(row, key).toBeDefined();
       if (value !== '') expect(row, key).toContain(`\`${String(value)}\``);
     }
+  });
+});
+
+describe('every KMS key policy', () => {
+  /**
+   * The services a key policy may name, and the source each acts for: aws:SourceAccount always,
+   * aws:SourceArn where the service sends it. A new service principal fails here until it is added.
+   */
+  const SOURCE_ARN: Record<string, RegExp> = {
+    'cloudwatch.amazonaws.com': /:cloudwatch:.*:alarm:/,
+  };
+
+  it('holds every statement for a service principal to this account (aws:SourceAccount) and its source (aws:SourceArn): no confused deputy', () => {
+    let checked = 0;
+    for (const built of [main, custom]) {
+      for (const [id, key] of Object.entries(built.template.findResources('AWS::KMS::Key') as Record<string, Resource>)) {
+        for (const statement of key.Properties.KeyPolicy.Statement as Array<Record<string, any>>) {
+          const services = [statement.Principal?.Service ?? []].flat() as string[];
+          for (const service of services) {
+            checked += 1;
+            const where = `${id}: ${service}`;
+            expect(Object.keys(SOURCE_ARN), where).toContain(service);
+            expect(statement.Effect, where).toBe('Allow');
+            expect(statement.Condition?.StringEquals?.['aws:SourceAccount'], where).toEqual({ Ref: 'AWS::AccountId' });
+            expect(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn']), where).toMatch(SOURCE_ARN[service]!);
+            expect(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn']), where).toContain('{"Ref":"AWS::AccountId"}');
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 });

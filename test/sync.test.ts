@@ -523,14 +523,16 @@ describe('failures', () => {
 describe('the lease', () => {
   it('skips a run while another sync holds the lease, touching nothing', async () => {
     const h = await harness();
-    expect(await h.ledger.acquireLease('another-run', T0, HOUR)).toBe(true);
+    expect(await h.ledger.acquireLease('another-run', T0, HOUR)).toEqual({ acquired: true });
     const summary = await h.sync();
     expect(summary.status).toBe('skipped');
-    expect(summary.error).toMatch(/holds the lease/);
+    // When the lease expires, whose it is, and which item to delete if that run crashed.
+    expect(summary.error).toContain(`(run another-run) holds the lease until ${new Date(T0.getTime() + HOUR).toISOString()}`);
+    expect(summary.error).toContain(`wait until then or delete the lease item (run_id "lease#${h.settings.tables.replicas}" in the table "${h.settings.tables.runs}")`);
     expect(h.sim.requests).toHaveLength(0);
     expect(await h.scan('replicas')).toEqual([]);
     // The other run's lease is still there: a skipped run must not release it.
-    expect(await h.ledger.acquireLease('a-third-run', T0, HOUR)).toBe(false);
+    expect(await h.ledger.acquireLease('a-third-run', T0, HOUR)).toMatchObject({ acquired: false, held: { holder: 'another-run' } });
   });
 
   it('lets exactly one of two overlapping runs go ahead', async () => {
@@ -543,7 +545,7 @@ describe('the lease', () => {
 
   it('expires a lease left by a crashed run', async () => {
     const h = await harness();
-    expect(await h.ledger.acquireLease('crashed-run', at(-2 * HOUR), HOUR)).toBe(true);
+    expect(await h.ledger.acquireLease('crashed-run', at(-2 * HOUR), HOUR)).toEqual({ acquired: true });
     const summary = await h.sync();
     expectSucceeded(summary);
     expect((await h.scan('runs')).map((r) => r.run_id)).toEqual([summary.run_id]);

@@ -7,7 +7,8 @@ import {
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { describeAwsError, StoreError } from '../../functions/engine/errors.js';
+import { StoreError } from '../../functions/engine/errors.js';
+import { sendTo } from '../../functions/engine/load/dynamo-client.js';
 import { scanSegments } from '../../functions/engine/load/parallel-scan.js';
 import type { ReadPlan } from './read-plan.js';
 import type { Item } from './types.js';
@@ -17,9 +18,11 @@ export async function readPlan(documents: DynamoDBDocumentClient, plan: ReadPlan
   const pages = plan.operation === 'Query' ? paginateQuery({ client: documents }, plan.input) : paginateScan({ client: documents }, plan.input);
   const items: Item[] = [];
   try {
-    for await (const page of pages) for (const item of page.Items ?? []) if (plan.keep(item)) items.push(item);
+    await sendTo(documents, plan.input.TableName as string, 'read', async () => {
+      for await (const page of pages) for (const item of page.Items ?? []) if (plan.keep(item)) items.push(item);
+    });
   } catch (error) {
-    throw await describeReadError(documents, plan.input, error);
+    throw await describeReadError(documents, plan.input, error as StoreError);
   }
   return items;
 }
@@ -35,11 +38,7 @@ export function readEvents(documents: DynamoDBDocumentClient, table: string, rep
 }
 
 export async function readReplica(documents: DynamoDBDocumentClient, table: string, replicaId: string): Promise<Item | undefined> {
-  try {
-    return (await documents.send(new GetCommand({ TableName: table, Key: { replica_id: replicaId } }))).Item;
-  } catch (error) {
-    throw describeAwsError(error, table, 'read');
-  }
+  return (await sendTo(documents, table, 'read', () => documents.send(new GetCommand({ TableName: table, Key: { replica_id: replicaId } })))).Item;
 }
 
 /** A whole table, read in parallel segments (the report needs every replica and event). */
@@ -60,13 +59,7 @@ export async function scanEach(
   onItems: (items: Item[], segment: number) => void,
   segments = 4,
 ): Promise<void> {
-  const send = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (error) {
-      throw describeAwsError(error, input.TableName as string, 'read');
-    }
-  };
+  const send = <T>(call: () => Promise<T>): Promise<T> => sendTo(documents, input.TableName as string, 'read', call);
   await scanSegments(documents, input, segments, onItems, send);
 }
 
@@ -77,20 +70,20 @@ export async function scanEach(
 async function describeReadError(
   documents: DynamoDBDocumentClient,
   input: { TableName?: string; IndexName?: string },
-  error: unknown,
+  error: StoreError,
 ): Promise<StoreError> {
   const table = input.TableName as string;
   const index = input.IndexName;
-  if ((error as Error).name === 'ValidationException' && index !== undefined && (await lacksIndex(documents, table, index))) {
+  if (error.reason === 'refused-as-invalid' && index !== undefined && (await lacksIndex(documents, table, index))) {
     return new StoreError(
       `The table "${table}" has no index ${index}: deploy the current stack (npx cdk deploy) to add it, or run without the filter that needs it.`,
       table,
       'read',
       'index-missing',
-      { cause: error },
+      { cause: error.cause },
     );
   }
-  return describeAwsError(error, table, 'read');
+  return error;
 }
 
 async function lacksIndex(documents: DynamoDBDocumentClient, table: string, index: string): Promise<boolean> {

@@ -37,7 +37,7 @@ export type StoreOperation = 'read' | 'write' | 'create';
  * Why a DynamoDB call failed, as far as the SDK's error `name`/`code` tell: an edge may phrase the
  * fix its own way (the CLI offers `--create-tables` for a missing table; the Lambda cannot).
  */
-export type StoreFailure = 'table-missing' | 'index-missing' | 'no-credentials' | 'no-region' | 'access-denied' | 'unreachable' | 'failed';
+export type StoreFailure = 'table-missing' | 'index-missing' | 'no-credentials' | 'no-region' | 'access-denied' | 'unreachable' | 'refused-as-invalid' | 'failed';
 
 /** A DynamoDB failure as one sentence that says what to do, with the table, operation and reason. */
 export class StoreError extends Error {
@@ -83,8 +83,10 @@ export function describeAwsError(
   if (code === 'ECONNREFUSED' || cause?.code === 'ECONNREFUSED') {
     return fail('unreachable', 'Nothing answers at the DynamoDB endpoint: start it, or point the endpoint setting at one that runs.');
   }
+  // DynamoDB refused the request itself (an item over its limits, say): a caller may isolate the
+  // write at fault by this reason, without digging the SDK's error out of `cause`.
   return fail(
-    'failed',
+    name === 'ValidationException' ? 'refused-as-invalid' : 'failed',
     `DynamoDB failed to ${operation} the table "${table}" (${name || 'error'}: ${message}); run again, and if it persists check the table in the AWS console.`,
   );
 }

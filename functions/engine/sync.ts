@@ -14,7 +14,7 @@ import { ENVIRONMENT_TERMS, type SettingTerms } from './settings/terms.js';
 import type { SyncSettings } from './settings/registry.js';
 import type { Rejection } from './model/write.js';
 import type { RunStatus, RunSummary } from './model/summary.js';
-import type { ReplicaStore, RunLedger, WriteOutcome } from './load/store.js';
+import type { HeldLease, ReplicaStore, RunLedger, WriteOutcome } from './load/store.js';
 import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
 import { recordOf } from './load/run-record.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './extract/walk.js';
@@ -98,8 +98,8 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
   let result: RunResult;
   try {
     throwIfInterrupted(deps.signal);
-    const leased = await deps.ledger.acquireLease(run.id, run.startedAt, options.walkBudgetMs + LEASE_MARGIN_MS);
-    result = leased ? await syncUnderLease(settings, deps, options, run, clock) : skipped(settings);
+    const claim = await deps.ledger.acquireLease(run.id, run.startedAt, options.walkBudgetMs + LEASE_MARGIN_MS);
+    result = claim.acquired ? await syncUnderLease(settings, deps, options, run, clock) : skipped(settings, claim.held);
   } catch (error) {
     result = { status: 'failed', error: failureSentence(error, deps, run) };
   }
@@ -144,10 +144,15 @@ function failureSentence(error: unknown, deps: SyncDependencies, run: Run): stri
   return (deps.describeError ?? ((cause: unknown) => (cause as Error).message))(error);
 }
 
-function skipped(settings: SyncSettings): RunResult {
+/** Skipped: says whose lease stands, when it expires, and how to clear one a crashed run left. */
+function skipped(settings: SyncSettings, held: HeldLease | undefined): RunResult {
+  const table = `table "${settings.tables.replicas}"`;
+  if (!held) return { status: 'skipped', error: `Another sync of ${table} holds the lease, so this run did nothing; it expires by itself if that run crashed.` };
   return {
     status: 'skipped',
-    error: `Another sync of table "${settings.tables.replicas}" holds the lease, so this run did nothing; it expires by itself if that run crashed.`,
+    error:
+      `Another sync of ${table} (run ${held.holder}) holds the lease until ${held.expiresAt.toISOString()}, so this run did nothing; ` +
+      `if no other sync is running (that one crashed or was killed), wait until then or delete the lease item (${held.item}).`,
   };
 }
 

@@ -6,7 +6,7 @@
 import type { ReplicaEvent } from '../../functions/engine/model/events.js';
 import { rejectionOf, type ReplicaWrite } from '../../functions/engine/model/write.js';
 import { STORED_REPLICA_PROJECTION, type StoredReplica } from '../../functions/engine/model/replica.js';
-import type { ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from '../../functions/engine/load/store.js';
+import type { LeaseClaim, ReplicaStore, RunLedger, RunRecord, WriteOptions, WriteOutcome } from '../../functions/engine/load/store.js';
 
 export class MemoryReplicaStore implements ReplicaStore {
   /** The replicas table: whole items by replica_id. */
@@ -63,10 +63,12 @@ export class MemoryRunLedger implements RunLedger {
   lease?: { holder: string; expiresAt: number };
   readonly records: RunRecord[] = [];
 
-  async acquireLease(runId: string, now: Date, holdMs: number): Promise<boolean> {
-    if (this.lease !== undefined && this.lease.expiresAt >= now.getTime()) return false;
+  async acquireLease(runId: string, now: Date, holdMs: number): Promise<LeaseClaim> {
+    if (this.lease !== undefined && this.lease.expiresAt >= now.getTime()) {
+      return { acquired: false, held: { holder: this.lease.holder, expiresAt: new Date(this.lease.expiresAt), item: 'the lease in memory' } };
+    }
     this.lease = { holder: runId, expiresAt: now.getTime() + holdMs };
-    return true;
+    return { acquired: true };
   }
 
   async releaseLease(runId: string): Promise<void> {

@@ -36,7 +36,7 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 const ANSWERS = new Set(['TransactionCanceledException', 'ConditionalCheckFailedException']);
 
 /** Runs one DynamoDB call; a failure other than a failed condition becomes a `StoreError`. */
-export async function sendTo<T>(client: DynamoDBClient, table: string, operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+export async function sendTo<T>(client: Pick<DynamoDBClient, 'config'>, table: string, operation: StoreOperation, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

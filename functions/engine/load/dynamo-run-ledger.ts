@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, sendTo } from './dynamo-client.js';
-import type { RunLedger, RunRecord } from './store.js';
+import type { HeldLease, LeaseClaim, RunLedger, RunRecord } from './store.js';
 import type { TableNames } from '../contract/tables.js';
 
 /**
@@ -20,7 +20,7 @@ export class DynamoRunLedger implements RunLedger {
     this.documents = documentClient(client);
   }
 
-  async acquireLease(runId: string, now: Date, holdMs: number): Promise<boolean> {
+  async acquireLease(runId: string, now: Date, holdMs: number): Promise<LeaseClaim> {
     try {
       await this.send(() =>
         this.documents.send(new PutCommand({
@@ -35,13 +35,31 @@ export class DynamoRunLedger implements RunLedger {
           },
           ConditionExpression: 'attribute_not_exists(run_id) OR lease_expires_at < :now',
           ExpressionAttributeValues: { ':now': now.getTime() },
+          // The lease that stands, in the refusal itself: no read (and no read permission) needed.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         })),
       );
-      return true;
+      return { acquired: true };
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if ((error as Error).name === 'ConditionalCheckFailedException') return { acquired: false, held: this.heldLease(error) };
       throw error;
     }
+  }
+
+  /** The lease item a refusal returned (raw attribute values: the document client does not convert errors). */
+  private heldLease(refusal: unknown): HeldLease | undefined {
+    const item = (refusal as { Item?: Record<string, { S?: string; N?: string }> }).Item;
+    const expiresAt = Number(item?.lease_expires_at?.N);
+    if (!item || !Number.isFinite(expiresAt)) return undefined;
+    return {
+      holder: item.holder?.S ?? 'unknown',
+      expiresAt: new Date(expiresAt),
+      item: this.leaseItem(),
+    };
+  }
+
+  private leaseItem(): string {
+    return `run_id "${this.leaseId()}" in the table "${this.tables.runs}"`;
   }
 
   async releaseLease(runId: string): Promise<void> {
@@ -60,6 +78,18 @@ export class DynamoRunLedger implements RunLedger {
     }
   }
 
+  /**
+   * Deletes the lease whoever holds it: for a person who knows no other sync of the table runs
+   * (the holder crashed). Returns the lease it removed, if there was one.
+   */
+  async clearLease(): Promise<HeldLease | undefined> {
+    const { Attributes } = await this.send(() =>
+      this.documents.send(new DeleteCommand({ TableName: this.tables.runs, Key: { run_id: this.leaseId() }, ReturnValues: 'ALL_OLD' })),
+    );
+    if (!Attributes) return undefined;
+    return { holder: String(Attributes.holder), expiresAt: new Date(Number(Attributes.lease_expires_at)), item: this.leaseItem() };
+  }
+
   async recordRun(record: RunRecord, now: Date, ttlDays: number): Promise<void> {
     await this.send(() =>
       this.documents.send(new PutCommand({
@@ -74,6 +104,7 @@ export class DynamoRunLedger implements RunLedger {
     );
   }
 
+  /** The lease item's key: one lease per replicas table. */
   private leaseId(): string {
     return `lease#${this.tables.replicas}`;
   }

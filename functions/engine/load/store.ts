@@ -37,13 +37,25 @@ export interface ReplicaStore {
 /** A run's record: its summary, under its `run_id`. */
 export type RunRecord = Record<string, unknown> & { run_id: string };
 
+/** A lease another run holds: whose, until when, and where it is kept (for clearing it by hand). */
+export interface HeldLease {
+  holder: string;
+  /** When it expires by itself. */
+  expiresAt: Date;
+  /** The lease item, named for a person: `run_id "lease#tavus-replicas" in the table "..."`. */
+  item: string;
+}
+
+/** The answer to a lease request: taken, or held by another run (`held` says what is known of it). */
+export type LeaseClaim = { acquired: true } | { acquired: false; held?: HeldLease };
+
 /** Where runs are coordinated and remembered. */
 export interface RunLedger {
   /**
-   * Takes the lease that keeps two syncs of one table from running at once; false when another
-   * run holds it. A lease left by a crashed run expires by itself after `holdMs`.
+   * Takes the lease that keeps two syncs of one table from running at once, or says who holds it.
+   * A lease left by a crashed run expires by itself after `holdMs`.
    */
-  acquireLease(runId: string, now: Date, holdMs: number): Promise<boolean>;
+  acquireLease(runId: string, now: Date, holdMs: number): Promise<LeaseClaim>;
   /** Gives the lease back, unless another run has since taken it over. */
   releaseLease(runId: string): Promise<void>;
   /** Keeps the run's record for `ttlDays`. */

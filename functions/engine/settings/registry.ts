@@ -60,8 +60,8 @@ export interface SettingSpec<F extends Field = Field> {
   /** What leaving an optional setting unset means, for --help and the README ("both"). */
   unset?: string;
   help: string;
-  /** Throws an InputError naming `source` and carrying `setting`. */
-  parse: (text: string, source: string, setting: string) => FieldValue<F>;
+  /** Throws an InputError naming `source` (`parseSettings` attaches the setting). */
+  parse: (text: string, source: string) => FieldValue<F>;
 }
 
 type AnySpec = { [F in Field]: SettingSpec<F> }[Field];
@@ -83,7 +83,7 @@ export const SETTINGS = {
     context: 'apiResource',
     default: 'replicas',
     help: 'the list endpoint: /v2/replicas (legacy name) or /v2/faces; the same replicas, one table either way',
-    parse: (text, source, setting) => parseApiResource(text, source, setting),
+    parse: parseApiResource,
   },
   table: {
     field: 'tables.replicas',
@@ -223,7 +223,7 @@ export function parseSettings(
     const spec = settingSpec(key);
     const text = raw[key] ?? (spec.default === undefined ? undefined : String(spec.default));
     if (text === undefined) continue;
-    const value = spec.parse(text, describe(key), key);
+    const value = parsedAs(key, () => spec.parse(text, describe(key)));
     if (!spec.field.startsWith('tables.')) {
       settings[spec.field] = value;
       continue;
@@ -239,6 +239,16 @@ export function parseSettings(
     );
   }
   return { ...settings, tables } as unknown as SyncSettings;
+}
+
+/** A parser's InputError, now carrying the setting it was about (its key in `SETTINGS`). */
+function parsedAs<T>(key: SettingKey, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof InputError) || error.setting !== undefined) throw error;
+    throw new InputError(error.message, key, { cause: error.cause });
+  }
 }
 
 /** The API key from the environment: required, never a flag, never echoed. */

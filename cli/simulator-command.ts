@@ -1,4 +1,5 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
+import { hostileReplicas } from '../local/hostile-account.js';
 import { InputError } from '../functions/engine/errors.js';
 import { parsePositiveInteger } from '../functions/engine/settings/parsers.js';
 import { parseFlags } from './args.js';
@@ -8,7 +9,10 @@ const HELP = `Usage: npm run simulator -- [--replicas N] [--port P] [--page-size
 Serves a simulated Tavus account on 127.0.0.1 until Ctrl-C, under both names of the list:
 GET /v2/replicas and GET /v2/faces (the same replicas; face ids are replica ids). A tenth of them are
 Phoenix-4.5, with a finetune_status. So the sync and the query command can be tried by hand without a
-Tavus key. The API key it accepts is TAVUS_API_KEY if set, else "local-simulator-key".`;
+Tavus key. The API key it accepts is TAVUS_API_KEY if set, else "local-simulator-key".
+--hostile adds attacker-named replicas (local/hostile-account.ts): control characters, escape
+sequences, formula and shell text, chat markup, sync-owned field names, padded and long ids, deep
+nesting.`;
 
 /** The port is taken: a fact about the machine right now, not a bad flag (exit status 1). */
 export class PortInUseError extends Error {
@@ -24,6 +28,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
       port: { type: 'string' },
       'page-size-cap': { type: 'string' },
       'latency-ms': { type: 'string' },
+      hostile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     'simulator',
@@ -38,7 +43,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
   const apiKey = env.TAVUS_API_KEY?.trim() || 'local-simulator-key';
   const simulator = new TavusSimulator({
     apiKey,
-    replicas: makeReplicas(count, { seed: 7 }),
+    replicas: [...makeReplicas(count, { seed: 7 }), ...(values.hostile ? hostileReplicas() : [])],
     pageSizeCap: parsePositiveInteger(values['page-size-cap'] ?? '100', '--page-size-cap'),
     latencyMs: values['latency-ms'] === undefined ? 0 : parsePositiveInteger(values['latency-ms'], '--latency-ms'),
   });
@@ -55,7 +60,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
   }
   const fromEnv = Boolean(env.TAVUS_API_KEY?.trim());
   process.stdout.write(
-    `Simulated Tavus API with ${count} replicas at ${url} (/v2/replicas and /v2/faces), accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
+    `Simulated Tavus API with ${simulator.replicas.length} replicas${values.hostile ? ' (hostile ones among them)' : ''} at ${url} (/v2/replicas and /v2/faces), accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
       `Try, in another shell:\n` +
       `  TAVUS_API_KEY=${fromEnv ? '...' : apiKey} npm run sync -- --local --api-url ${url}\n` +
       `Ctrl-C stops it.\n`,

@@ -62,6 +62,24 @@ export function checkReplicaWrite(write: ReplicaWriteShape): LimitViolation | un
   return measureReplicaWrite(write).violation;
 }
 
+/**
+ * Why a row's `replica_id` cannot be a replica's key, or undefined when it can: a string, not
+ * empty, within the partition key's 2048 bytes, and not blank (whitespace only names no one). The
+ * id is kept exactly as given, so it is checked as given: `" dup "` is a key, `"   "` is not. A
+ * rejection names a non-string id by its JSON text.
+ */
+export function idRejectionOf(replicaId: unknown): Rejection | undefined {
+  const [partitionKey] = REPLICA_KEYS as [KeySpec];
+  const problem: { limit: string; fact: string } | undefined =
+    checkKeys({ [partitionKey.name]: replicaId }, [partitionKey]) ??
+    (typeof replicaId === 'string' && /^\s+$/u.test(replicaId)
+      ? { limit: 'key-blank', fact: `its "${partitionKey.name}" is blank (only whitespace), which names no replica` }
+      : undefined);
+  if (problem === undefined) return undefined;
+  const shown = typeof replicaId === 'string' ? replicaId : String(JSON.stringify(replicaId));
+  return { replicaId: shown, limit: problem.limit, sentence: sentenceFor(shown, problem.fact) };
+}
+
 /** The write's rejection (which replica, which limit, the sentence), or undefined when it fits. */
 export function rejectionOf(write: ReplicaWriteShape): Rejection | undefined {
   const violation = checkReplicaWrite(write);
@@ -118,12 +136,13 @@ interface Problem {
 }
 
 function violation(replicaId: string, problem: Problem): LimitViolation {
+  return { limit: problem.limit, sentence: sentenceFor(replicaId, problem.fact) };
+}
+
+function sentenceFor(replicaId: string, fact: string): string {
   const id = String(replicaId);
   const shown = [...id].length > 64 ? `"${cut(id)}" (id cut to 64 characters)` : `"${id}"`;
-  return {
-    limit: problem.limit,
-    sentence: `Replica ${shown} cannot be stored in DynamoDB: ${problem.fact}; the sync skips it and leaves its stored copy as it was until Tavus returns a row that fits.`,
-  };
+  return `Replica ${shown} cannot be stored in DynamoDB: ${fact}; the sync skips it and leaves its stored copy as it was until Tavus returns a row that fits.`;
 }
 
 /** Checks one item against a table's keys and DynamoDB's value rules; its size either way. */

@@ -26,7 +26,10 @@ export type ReplicaWrite =
 /** A replica whose write breaks one of DynamoDB's limits, quarantined for this run. */
 export interface Rejection {
   replicaId: string;
-  /** Which limit (an `ItemLimit` of item-limits.ts, or `refused-by-dynamodb` when only DynamoDB knew). */
+  /**
+   * Which limit (an `ItemLimit` of item-limits.ts; `key-blank` for a whitespace-only id; or
+   * `refused-by-dynamodb` when only DynamoDB knew).
+   */
   limit: string;
   /** One sentence naming the replica (id cut to 64 characters) and the limit. */
   sentence: string;

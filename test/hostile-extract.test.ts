@@ -4,8 +4,7 @@
  * and rejected one row at a time, lookups stay under 8 KB and a failing one defers deletions only,
  * and lying counts and huge bodies are refused without allocating by them.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { makeReplicas, MAX_URL_LENGTH, TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { endlessPages, hostileRow, hugeBody, longId, lyingTotalCount, PADDED_IDS, UNKEYABLE_IDS } from '../local/hostile-account.js';
 import { parseSettings, type RawSettings } from '../functions/engine/settings/registry.js';
@@ -22,15 +21,11 @@ const KEY = 'sk_live_HOSTILE_3c9e1f7a2b_never_stored';
 const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 const FAST: ApiTuning = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5, retries: 2, requestTimeoutMs: 10_000 };
 
-let client: DynamoDBClient;
-const sims: TavusSimulator[] = [];
-beforeAll(() => {
-  client = testDynamoClient();
-});
+/** What each test opened (its simulator, its DynamoDB client), closed after it. */
+const opened: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await Promise.all(sims.splice(0).map((sim) => sim.stop()));
+  await Promise.all(opened.splice(0).map((close) => close()));
 });
-afterAll(() => client.destroy());
 
 interface Account {
   sim: TavusSimulator;
@@ -45,7 +40,11 @@ interface Account {
 
 async function account(replicas: SimReplica[], pageSizeCap = 10): Promise<Account> {
   const sim = new TavusSimulator({ apiKey: KEY, replicas, pageSizeCap });
-  sims.push(sim);
+  const client = testDynamoClient();
+  opened.push(async () => {
+    await sim.stop();
+    client.destroy();
+  });
   await sim.start();
   const tables = await createFreshTables(client, 'hx');
   const logs: string[] = [];

@@ -1,0 +1,36 @@
+/** The CLI as a user runs it: a child process under tsx, its exit status, stdout and stderr. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The CLI's entry point and the tsx that runs it, for tests that drive the child themselves. */
+export const CLI = path.join(ROOT, 'bin', 'replica-sync.ts');
+export const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `replica-sync ...args` with `env` over a copy of this process's environment from which every
+ * sync setting was removed, so the machine's own settings never steer a test.
+ */
+export function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<CliRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  for (const name of Object.keys(childEnv)) {
+    if (/^(TAVUS_|REPLICAS_TABLE|SYNC_RUNS_TABLE|REPLICA_|DYNAMODB_ENDPOINT|STUCK_|MAX_DELETE|MAX_API|MAX_REPLICAS|RUN_RECORD_TTL|EVENT_TTL)/.test(name)) delete childEnv[name];
+  }
+  Object.assign(childEnv, env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

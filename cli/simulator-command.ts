@@ -1,5 +1,5 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
-import { hostileReplicas } from '../local/hostile-account.js';
+import { deepNesting, hostileReplicas } from '../local/hostile-account.js';
 import { InputError } from '../functions/engine/errors.js';
 import { parsePositiveInteger } from '../functions/engine/settings/parsers.js';
 import { parseFlags } from './args.js';
@@ -47,6 +47,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
     pageSizeCap: parsePositiveInteger(values['page-size-cap'] ?? '100', '--page-size-cap'),
     latencyMs: values['latency-ms'] === undefined ? 0 : parsePositiveInteger(values['latency-ms'], '--latency-ms'),
   });
+  if (values.hostile) simulator.shapePage = deepNesting();
   let url: string;
   try {
     url = await simulator.start(port);

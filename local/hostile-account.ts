@@ -5,7 +5,7 @@
  * below are those classes, one entry per member, so a test can assert its promise for each.
  *
  * The rows (`hostileReplicas`) feed `TavusSimulator` like any other rows; the lying answers
- * (`lyingTotalCount`, `endlessPages`, `hugeBody`) plug into its `shapePage` hook.
+ * (`lyingTotalCount`, `endlessPages`, `hugeBody`, `deepNesting`) plug into its `shapePage` hook.
  */
 import type { SimPage, SimReplica, SimRequest } from './tavus-simulator.js';
 
@@ -118,11 +118,32 @@ export function longId(length: number, seed = 0): string {
   return head + 'x'.repeat(Math.max(0, length - head.length));
 }
 
-/** `{"a":{"a":...1}}` nested `depth` levels, built without recursion. */
+/**
+ * `{"a":{"a":...1}}` nested `depth` levels, built without recursion. `JSON.stringify` overflows
+ * the stack on a few thousand levels, so the simulator serves deeper values as text (`deepNesting`).
+ */
 export function nestedValue(depth: number): unknown {
   let value: unknown = 1;
   for (let i = 0; i < depth; i += 1) value = { a: value };
   return value;
+}
+
+/** `nestedValue(depth)` as JSON text, built without recursion. */
+export function nestedJson(depth: number): string {
+  return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+}
+
+/** The stand-in a row stores for a value `deepNesting` serves 5,000 levels deep. */
+export const DEEP_MARK = '[nested 5000 levels deep when served with deepNesting()]';
+
+/**
+ * A `shapePage` hook serving every `DEEP_MARK` field value as `nestedJson(depth)`: how the
+ * hostile account's `h-deep` row reaches the client 5,000 levels deep.
+ */
+export function deepNesting(depth = 5000): (page: SimPage) => string {
+  const mark = JSON.stringify(DEEP_MARK);
+  const deep = nestedJson(depth);
+  return (page) => JSON.stringify(page).split(mark).join(deep);
 }
 
 /** A plain completed replica with the given id; `extra` fields override or add. */
@@ -145,7 +166,7 @@ export function hostileRow(id: unknown, extra: Record<string, unknown> = {}): Si
 /**
  * The hostile account: one replica per hostile text (as its name and error message, and in its
  * id), one carrying every sync-owned name as an API field, the padded ids, a long id and a row
- * nested 5,000 levels deep. Ids are `h-<n>-...` so the rows sort apart from `makeReplicas` ones.
+ * served 5,000 levels deep when the simulator's `shapePage` is `deepNesting()`. Ids are `h-<n>-...` so the rows sort apart from `makeReplicas` ones.
  */
 export function hostileReplicas(): SimReplica[] {
   const rows = HOSTILE_TEXTS.map((text, i) =>
@@ -157,7 +178,7 @@ export function hostileReplicas(): SimReplica[] {
   rows.push(hostileRow('h-poisoned', poisoned));
   rows.push(...PADDED_IDS.map((id) => hostileRow(id)));
   rows.push(hostileRow(longId(1900, 1)));
-  rows.push(hostileRow('h-deep', { deep: nestedValue(5000) }));
+  rows.push(hostileRow('h-deep', { deep: DEEP_MARK }));
   return rows;
 }
 

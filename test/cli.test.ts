@@ -2,7 +2,6 @@
  * The CLI as a user runs it: a child process, its exit status, stdout and stderr. Against the
  * shared DynamoDB Local and the simulator over real HTTP.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { uniqueName } from './support/dynamodb.js';
-import { cli, CLI, ROOT, TSX } from './support/run-cli.js';
+import { cli, ROOT, serveSimulator } from './support/run-cli.js';
 
 const API_KEY = 'cli-test-key-7f3a9c1e5b';
 
@@ -208,30 +207,15 @@ describe('replica-sync CLI', () => {
 
   it('serves the simulator for people until Ctrl-C, with the key it prints', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(TSX, [CLI, 'simulator', '--port', String(port), '--replicas', '12'], {
-      cwd: ROOT,
-      env: { ...process.env, TAVUS_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const served = await serveSimulator(['--port', String(port), '--replicas', '12'], { TAVUS_API_KEY: '' });
     try {
-      let stdout = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('Ctrl-C')) resolve();
-        });
-        child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
-      });
-      const key = /TAVUS_API_KEY=(\S+)/.exec(stdout)?.[1];
+      const key = /TAVUS_API_KEY=(\S+)/.exec(served.stdout)?.[1];
       const response = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100`, { headers: { 'x-api-key': key ?? '' } });
       expect(response.status).toBe(200);
       expect(((await response.json()) as { total_count: number }).total_count).toBe(12);
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await served.stop()).toBe(0);
     } finally {
-      // A failed assertion must not leave the server running after the suite.
-      if (child.exitCode === null) child.kill('SIGTERM');
+      served.kill();
     }
   });
 

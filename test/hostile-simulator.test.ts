@@ -2,7 +2,6 @@
  * The simulator's hostile account (local/hostile-account.ts) over real HTTP: other tests trust it
  * to serve every hostile value exactly, and to lie the way it says.
  */
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_URL_LENGTH, TavusSimulator } from '../local/tavus-simulator.js';
 import {
@@ -20,7 +19,7 @@ import {
   SYNC_OWNED_NAMES,
 } from '../local/hostile-account.js';
 import { SYNC_ATTRIBUTES } from '../functions/engine/model/replica.js';
-import { CLI, ROOT, TSX } from './support/run-cli.js';
+import { serveSimulator } from './support/run-cli.js';
 
 const KEY = 'hostile-sim-key';
 let sim: TavusSimulator;
@@ -110,28 +109,16 @@ describe('lying answers', () => {
 describe('npm run simulator -- --hostile', () => {
   it('serves the hostile account beside the sample one', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(TSX, [CLI, 'simulator', '--port', String(port), '--replicas', '5', '--hostile', '--page-size-cap', '100000'], {
-      cwd: ROOT,
-      env: { ...process.env, TAVUS_API_KEY: KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const served = await serveSimulator(['--port', String(port), '--replicas', '5', '--hostile', '--page-size-cap', '100000'], { TAVUS_API_KEY: KEY });
     try {
-      let stdout = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('Ctrl-C')) resolve();
-        });
-        child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
-      });
-      expect(stdout).toContain(`with ${5 + hostileReplicas().length} replicas (hostile ones among them)`);
+      expect(served.stdout).toContain(`with ${5 + hostileReplicas().length} replicas (hostile ones among them)`);
       const res = await fetch(`http://127.0.0.1:${port}/v2/replicas?limit=100000`, { headers: { 'x-api-key': KEY } });
-      const body = (await res.json()) as { data: { replica_name: string }[] };
+      const body = (await res.json()) as { data: { replica_name: string; deep?: unknown }[] };
       expect(body.data.map((row) => row.replica_name)).toContain('<!channel>');
+      expect(typeof body.data.find((row) => row.deep !== undefined)?.deep).toBe('object');
+      expect(await served.stop()).toBe(0);
     } finally {
-      child.kill('SIGINT');
-      await exited;
+      served.kill();
     }
   });
 });

@@ -34,3 +34,36 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `npm run simulator` as a child, once it says it serves: what it printed, and how to stop it. */
+export interface ServedSimulator {
+  stdout: string;
+  /** Sends Ctrl-C's signal and resolves the exit status. */
+  stop(): Promise<number | null>;
+  /** Kills it if it still runs: for a `finally`, so a failed assertion leaves no server behind. */
+  kill(): void;
+}
+
+/** Starts `replica-sync simulator ...args` and waits until it prints how to stop it. */
+export async function serveSimulator(args: string[], env: NodeJS.ProcessEnv): Promise<ServedSimulator> {
+  const child = spawn(TSX, [CLI, 'simulator', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('Ctrl-C')) resolve();
+    });
+    child.on('close', () => reject(new Error(`the simulator exited early: ${stdout}`)));
+  });
+  return {
+    stdout,
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { attachLiveAccount, LIVE_STORY } from '../local/live-account.js';
+import { deepNesting, hostileReplicas } from '../local/hostile-account.js';
 import { InputError } from '../functions/engine/errors.js';
 import { parsePositiveInteger } from '../functions/engine/settings/parsers.js';
 import { parseFlags } from './args.js';
@@ -15,7 +16,10 @@ Tavus key. The API key it accepts is TAVUS_API_KEY if set, else "local-simulator
            ${LIVE_STORY.join('\n           ')}
            Sync again every minute or so to watch it (--stuck-after 2m flags the stalls).
 --pace N   with --live: N simulated seconds pass each real second (default 1; 60 plays an hour in
-           a minute).`;
+           a minute).
+--hostile  adds attacker-named replicas (local/hostile-account.ts): control characters, escape
+           sequences, formula and shell text, chat markup, sync-owned field names, padded and long
+           ids, deep nesting.`;
 
 /** The port is taken: a fact about the machine right now, not a bad flag (exit status 1). */
 export class PortInUseError extends Error {
@@ -33,6 +37,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
       'latency-ms': { type: 'string' },
       live: { type: 'boolean' },
       pace: { type: 'string' },
+      hostile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     'simulator',
@@ -49,11 +54,12 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
   const apiKey = env.TAVUS_API_KEY?.trim() || 'local-simulator-key';
   const simulator = new TavusSimulator({
     apiKey,
-    replicas: makeReplicas(count, { seed: 7 }),
+    replicas: [...makeReplicas(count, { seed: 7 }), ...(values.hostile ? hostileReplicas() : [])],
     pageSizeCap: parsePositiveInteger(values['page-size-cap'] ?? '100', '--page-size-cap'),
     latencyMs: values['latency-ms'] === undefined ? 0 : parsePositiveInteger(values['latency-ms'], '--latency-ms'),
   });
   if (values.live) attachLiveAccount(simulator, { seed: 7, startedAt: new Date(), pace });
+  if (values.hostile) simulator.shapePage = deepNesting();
   let url: string;
   try {
     url = await simulator.start(port);
@@ -67,7 +73,7 @@ export async function simulatorCommand(args: string[], env = process.env): Promi
   }
   const fromEnv = Boolean(env.TAVUS_API_KEY?.trim());
   process.stdout.write(
-    `Simulated Tavus API with ${count} replicas at ${url} (/v2/replicas and /v2/faces), accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
+    `Simulated Tavus API with ${simulator.replicas.length} replicas${values.hostile ? ' (hostile ones among them)' : ''} at ${url} (/v2/replicas and /v2/faces), accepting ${fromEnv ? 'the key in TAVUS_API_KEY' : `the key ${apiKey}`}.\n` +
       (values.live ? `The account lives (--live, pace ${pace}): trainings progress, finish, stall or fail; fine-tunes run; replicas are renamed, arrive and are deleted.\n` : '') +
       `Try, in another shell${values.live ? ', again every minute or so' : ''}:\n` +
       `  TAVUS_API_KEY=${fromEnv ? '...' : apiKey} npm run sync -- --local --api-url ${url}\n` +

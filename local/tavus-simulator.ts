@@ -49,8 +49,16 @@ export interface SimRequest {
    */
   replicaIds: string[] | undefined;
   hadValidKey: boolean;
+  /** Length of the request target (path and query) as sent, in bytes. */
+  urlLength: number;
   /** The HTTP status answered; 0 while the request is still open. */
   status: number;
+}
+
+/** One list answer before it is serialised. */
+export interface SimPage {
+  data: Record<string, unknown>[];
+  total_count: number;
 }
 
 /** A canned failure for the next matching request(s). */
@@ -84,6 +92,8 @@ const IDS_PARAMETERS: Record<Endpoint, readonly string[]> = { replicas: ['replic
 /** How `/v2/faces` names the fields `/v2/replicas` calls `replica_*`. */
 const FACE_NAMES: Record<string, string> = { replica_id: 'face_id', replica_name: 'face_name', replica_type: 'face_type' };
 const DEFAULT_LIMIT = 10;
+/** Bytes of request target a server accepts (nginx's default large_client_header_buffers is 8 KB). */
+export const MAX_URL_LENGTH = 8192;
 const DEFAULT_PAGE_SIZE_CAP = 100;
 
 interface QueuedFault {
@@ -118,6 +128,11 @@ export class TavusSimulator {
   maxInFlight = 0;
   /** Runs after auth and validation, before the page is computed: the hook to change the account mid-walk. */
   beforeResponse?: (req: SimRequest, sim: TavusSimulator) => void | Promise<void>;
+  /**
+   * Reshapes each list answer: a page (a lying `total_count`, rows never stored) or a raw body
+   * string. Where local/hostile-account.ts plugs in lying counts, endless pages and huge bodies.
+   */
+  shapePage?: (page: SimPage, req: SimRequest) => SimPage | string;
 
   readonly #apiKey: string;
   readonly #faults: QueuedFault[] = [];
@@ -263,6 +278,8 @@ export class TavusSimulator {
 
   /** Faults first (a load balancer answers before the API does), then routing, auth, the page. */
   async #answer(req: SimRequest): Promise<Reply> {
+    // As real servers do: a request line over 8 KB is refused before any route sees it.
+    if (req.urlLength > MAX_URL_LENGTH) return jsonReply(431, { error: 'Request header fields too large.' });
     const fault = this.#takeFault(req);
     if (fault && !fault.truncate) return faultReply(fault);
 
@@ -286,7 +303,9 @@ export class TavusSimulator {
     if (typeof parsed === 'string') return jsonReply(400, { error: parsed });
 
     await this.beforeResponse?.(req, this);
-    return jsonReply(200, this.#page(parsed));
+    const page = this.#page(parsed);
+    const shaped = this.shapePage ? this.shapePage(page, req) : page;
+    return typeof shaped === 'string' ? { status: 200, body: shaped } : jsonReply(200, shaped);
   }
 
   /** The FIFO-first queued fault whose `match` accepts the request, consuming one use of it. */
@@ -303,7 +322,7 @@ export class TavusSimulator {
    * One page of the filtered list in stored order. A single pass counts matches and copies only
    * the rows of the requested page, so a walk over 100,000 replicas stays linear per request.
    */
-  #page(query: ListQuery): { data: Record<string, unknown>[]; total_count: number } {
+  #page(query: ListQuery): SimPage {
     const size = Math.min(query.limit, this.pageSizeCap);
     const start = (query.page - 1) * size;
     const end = start + size;
@@ -362,6 +381,7 @@ function describeRequest(req: IncomingMessage, apiKey: string): SimRequest {
     page,
     replicaIds: parseIdList(idsParameters.map((name) => query[name]).find((value) => value !== undefined)),
     hadValidKey: req.headers['x-api-key'] === apiKey,
+    urlLength: Buffer.byteLength(req.url ?? '/'),
     status: 0,
   };
 }
@@ -392,10 +412,13 @@ function parsePositiveInt(value: string): number | undefined {
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
-/** `replica_ids=a,b` → ['a','b']; an empty list is treated as no filter rather than "match nothing". */
+/**
+ * `replica_ids=a,b` → ['a','b'], each id exactly as sent (ids may carry spaces); an empty list is
+ * treated as no filter rather than "match nothing".
+ */
 function parseIdList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const ids = value.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  const ids = value.split(',').filter((id) => id.length > 0);
   return ids.length > 0 ? ids : undefined;
 }
 

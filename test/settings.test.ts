@@ -17,6 +17,7 @@ const FLAGS: Record<keyof RawSettings, string> = {
   runRecordTtlDays: '--run-record-ttl-days',
   eventTtlDays: '--event-ttl-days',
   maxConcurrency: '--max-concurrency',
+  maxReplicas: '--max-replicas',
 };
 
 const settingsError = inputErrorFrom;
@@ -39,6 +40,7 @@ describe('defaults', () => {
       maxDeleteFraction: 0.5,
       runRecordTtlDays: 90,
       maxConcurrency: 4,
+      maxReplicas: 1_000_000,
     });
   });
 

@@ -186,6 +186,7 @@ describe('the function', () => {
       MAX_DELETE_FRACTION: '0.5',
       RUN_RECORD_TTL_DAYS: '90',
       MAX_API_CONCURRENCY: '4',
+      MAX_REPLICAS: '1000000',
       TAVUS_API_KEY_SECRET_ARN: { Ref: only(main.template, 'AWS::SecretsManager::Secret')[0] },
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -573,6 +574,7 @@ describe('the context', () => {
       [ENVIRONMENT_VARIABLES.maxDeleteFraction]: '0.5',
       [ENVIRONMENT_VARIABLES.runRecordTtlDays]: '90',
       [ENVIRONMENT_VARIABLES.maxConcurrency]: '4',
+      [ENVIRONMENT_VARIABLES.maxReplicas]: '1000000',
     });
     expect(config.settings.tables).toEqual({ replicas: 'tavus-replicas', runs: 'tavus-replica-sync-runs', events: 'tavus-replica-events' });
     expect(config.staleAfterMs).toBe(3 * 3_600_000);

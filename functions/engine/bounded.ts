@@ -12,15 +12,21 @@ export async function forEachBounded<T>(
   work: (item: T) => Promise<void>,
   onSuccess?: () => void,
 ): Promise<void> {
-  const queue = [...items];
+  // Pulled one at a time, never copied: the items may be a long (or lazily ended) sequence.
+  const queue = items[Symbol.iterator]();
+  let exhausted = false;
   let inFlight = 0;
   let failure: { error: unknown } | undefined;
   await new Promise<void>((resolve) => {
     const pump = (): void => {
-      while (!failure && queue.length > 0 && inFlight < limit()) {
-        const item = queue.shift() as T;
+      while (!failure && !exhausted && inFlight < limit()) {
+        const next = queue.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
         inFlight += 1;
-        work(item).then(
+        work(next.value).then(
           () => {
             inFlight -= 1;
             onSuccess?.();
@@ -33,7 +39,7 @@ export async function forEachBounded<T>(
           },
         );
       }
-      if (inFlight === 0 && (failure || queue.length === 0)) resolve();
+      if (inFlight === 0 && (failure || exhausted)) resolve();
     };
     pump();
   });

@@ -4,6 +4,31 @@
  * deployed function names the cdk.json context key and its environment variable. Every error keeps
  * what caused it as `cause`.
  */
+/**
+ * A failure another attempt may mend (a 5xx, a timeout, a throttled or cancelled transaction).
+ * Retry loops retry exactly this class, as dlt's load stage retries its transient exceptions;
+ * whatever else is thrown ends the loop at once.
+ */
+export class TransientError extends Error {
+  override name = 'TransientError';
+  constructor(
+    /** What failed, briefly: "HTTP 503", "no answer within 30000 ms". */
+    message: string,
+    /** The HTTP status, when there was an answer. */
+    readonly status?: number,
+    /** The answer's Retry-After header, when it sent one. */
+    readonly retryAfter?: string | null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A failure no retry mends: one sentence that says what to do. The API's and the store's errors are its kinds. */
+export class TerminalError extends Error {
+  override name = 'TerminalError';
+}
+
 /** Bad input from a person (a flag, an environment value, a context key): exit status 2. */
 export class InputError extends Error {
   override name = 'InputError';
@@ -18,7 +43,7 @@ export class InputError extends Error {
 }
 
 /** A Tavus API request failed for good. `message` is one sentence that says what to do. */
-export class TavusApiError extends Error {
+export class TavusApiError extends TerminalError {
   override name = 'TavusApiError';
   constructor(
     message: string,
@@ -40,7 +65,7 @@ export type StoreOperation = 'read' | 'write' | 'create';
 export type StoreFailure = 'table-missing' | 'index-missing' | 'no-credentials' | 'no-region' | 'access-denied' | 'unreachable' | 'refused-as-invalid' | 'failed';
 
 /** A DynamoDB failure as one sentence that says what to do, with the table, operation and reason. */
-export class StoreError extends Error {
+export class StoreError extends TerminalError {
   override name = 'StoreError';
   constructor(
     message: string,

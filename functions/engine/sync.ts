@@ -16,6 +16,9 @@ import type { Rejection } from './model/write.js';
 import type { RunStatus, RunSummary } from './model/summary.js';
 import type { HeldLease, ReplicaStore, RunLedger, WriteOutcome } from './load/store.js';
 import { interruptedSentence, throwIfInterrupted, type RunPhase } from './interruption.js';
+import { idRejectionOf } from './plan/item-limits.js';
+import { TavusApiError } from './errors.js';
+import { redactDeep } from './redact.js';
 import { recordOf } from './load/run-record.js';
 import { AdaptiveLimit, walkReplicas, type WalkProgress, type WalkResult } from './extract/walk.js';
 
@@ -42,6 +45,11 @@ export interface SyncDependencies {
   describeError?: (error: unknown) => string;
   /** Aborted to stop the run (Ctrl-C, a Lambda near its timeout): see interruption.ts. */
   signal?: AbortSignal;
+  /**
+   * Takes the API key out of text (see redact.ts): applied to everything the run logs, records
+   * and returns, whatever an answer echoed. `productionParts` supplies it.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface RunOptions {
@@ -92,7 +100,10 @@ interface RunResult {
  * @param options the walk's time budget
  * @returns the run summary; it never throws for a failed run, the summary says so
  */
-export async function runSync(settings: SyncSettings, deps: SyncDependencies, options: RunOptions): Promise<RunSummary> {
+export async function runSync(settings: SyncSettings, given: SyncDependencies, options: RunOptions): Promise<RunSummary> {
+  const redact = given.redact ?? ((text: string) => text);
+  // The boundary: nothing this run logs, records or returns can carry the key.
+  const deps: SyncDependencies = { ...given, log: redactingLog(given.log, redact) };
   const clock = deps.clock ?? (() => new Date());
   const run: Run = { id: randomUUID(), startedAt: clock(), startedMs: Date.now(), retries: 0, attention: [], phase: 'start', written: 0 };
   let result: RunResult;
@@ -103,12 +114,21 @@ export async function runSync(settings: SyncSettings, deps: SyncDependencies, op
   } catch (error) {
     result = { status: 'failed', error: failureSentence(error, deps, run) };
   }
-  const summary = summarize(run, result, clock());
+  const summary = redactDeep(summarize(run, result, clock()), redact);
   report(deps.log, summary);
   await deps.ledger.recordRun(recordOf(summary), clock(), settings.runRecordTtlDays).catch((error: unknown) => {
     deps.log.warn('The run record could not be written.', { error: (error as Error).message });
   });
   return summary;
+}
+
+function redactingLog(log: SyncLog, redact: (text: string) => string): SyncLog {
+  const clean = (fields?: Record<string, unknown>) => (fields === undefined ? undefined : redactDeep({ ...fields }, redact));
+  return {
+    info: (message, fields) => log.info(redact(message), clean(fields)),
+    warn: (message, fields) => log.warn(redact(message), clean(fields)),
+    error: (message, fields) => log.error(redact(message), clean(fields)),
+  };
 }
 
 /** The steps that need the lease; it is released whatever happens. */
@@ -159,7 +179,10 @@ function skipped(settings: SyncSettings, held: HeldLease | undefined): RunResult
 interface Extracted {
   walk: WalkResult;
   stored: Map<string, StoredReplica>;
-  /** Ids the walk saw but dropped as settled: counted from the stored state. */
+  /**
+   * Ids the walk saw but dropped: settled, or rejected as no key (a non-string id by its JSON
+   * text). Counted unchanged, with flags from the stored state.
+   */
   settled: string[];
   /** What bounds every request of this run. */
   request: PageRequest;
@@ -187,10 +210,14 @@ async function extract(settings: SyncSettings, deps: SyncDependencies, options: 
       request,
       onProgress: deps.onProgress,
       retain: (row) => loaded === undefined || !isSettled(row, loaded.get(row.replica_id)),
+      reject: (row) => idRejectionOf(row.replica_id),
+      maxReplicas: settings.maxReplicas,
+      terms: deps.terms,
     }),
     deps.store.loadReplicas().then((state) => (loaded = state)),
   ]);
-  const settled = [...walk.seen].filter((id) => !walk.rows.has(id));
+  // Rejected ids are among these: a row whose id cannot be a key leaves the table as it was.
+  const settled = [...[...walk.seen].filter((id) => !walk.rows.has(id)), ...walk.nonStringIds];
   return { walk, stored, settled, request };
 }
 
@@ -204,7 +231,8 @@ interface Confirmed {
 
 /**
  * Only a walk that accounts for the final total_count may delete, and only what a lookup by id no
- * longer finds.
+ * longer finds. A lookup that fails for good defers the deletions alone: the run's upserts still
+ * land, and a warning says the deletions wait for the next run.
  */
 async function confirmGone(source: PageSource, extracted: Extracted, settings: SyncSettings, request: PageRequest): Promise<Confirmed> {
   const { walk, stored } = extracted;
@@ -214,9 +242,18 @@ async function confirmGone(source: PageSource, extracted: Extracted, settings: S
   }
   const candidates = deletionCandidates(stored, walk.seen, settings.replicaType);
   if (candidates.length === 0) return { gone: new Set(), found: [], warnings: [] };
-  const answered = await source.lookup(candidates, request);
+  let answered: ApiRow[];
+  try {
+    answered = await source.lookup(candidates, request);
+  } catch (error) {
+    if (!(error instanceof TavusApiError) || request.signal?.aborted) throw error;
+    const warning = `The lookup confirming ${candidates.length} replica(s) missing from the list failed (${error.message}), so no replica was marked deleted this run; the deletions wait for the next run.`;
+    return { found: [], warnings: [warning] };
+  }
+  // Only the ids asked for: an answer cannot slip in a row the lookup did not name.
+  const asked = new Set(candidates);
   const stillThere = new Set(answered.map((row) => row.replica_id));
-  const found = answered.filter((row) => settings.replicaType === undefined || row.replica_type === settings.replicaType);
+  const found = answered.filter((row) => asked.has(row.replica_id) && (settings.replicaType === undefined || row.replica_type === settings.replicaType));
   return { gone: new Set(candidates.filter((id) => !stillThere.has(id))), found, warnings: [] };
 }
 
@@ -249,7 +286,7 @@ function seenIn(walk: WalkResult, found: ApiRow[]): { has(id: string): boolean }
 }
 
 function fetchedOf(extracted: Extracted | undefined, confirmed: Confirmed | undefined): number | undefined {
-  return extracted && confirmed ? extracted.walk.seen.size + confirmed.found.length : undefined;
+  return extracted && confirmed ? extracted.walk.seen.size + extracted.walk.nonStringIds.size + confirmed.found.length : undefined;
 }
 
 type Written = WriteOutcome & { counts: PlanCounts };
@@ -323,8 +360,9 @@ function verdict(
   terms: SettingTerms,
 ): RunResult {
   const counts = addCounts(planned, planUnchanged(extracted.settled, extracted.stored));
-  const warnings = [...confirmed.warnings, ...written.rejected.map((rejection) => rejection.sentence)];
-  const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, rejected: written.rejected, warnings };
+  const rejected = [...extracted.walk.rejected, ...written.rejected];
+  const warnings = [...confirmed.warnings, ...rejected.map((rejection) => rejection.sentence)];
+  const result = { pages: extracted.walk.pages, fetched: fetchedOf(extracted, confirmed), counts, written: written.written, rejected, warnings };
   if (breaker) {
     const { wouldDelete, liveInScope, maxDeleteFraction } = breaker;
     const error = `This run would have marked ${wouldDelete} of ${liveInScope} live replicas deleted, more than the breaker allows (max delete fraction ${maxDeleteFraction}), so it marked none; if they really are gone, run once with ${terms.assign('maxDeleteFraction', '1')}.`;

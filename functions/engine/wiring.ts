@@ -6,6 +6,7 @@ import { ENVIRONMENT_TERMS, type SettingTerms } from './settings/terms.js';
 import type { SyncSettings } from './settings/registry.js';
 import type { SyncDependencies } from './sync.js';
 import { TavusApi, type ApiTuning } from './extract/tavus-api.js';
+import { redactor } from './redact.js';
 
 export interface ProductionParts {
   client: DynamoDBClient;
@@ -19,16 +20,17 @@ export interface ProductionParts {
 
 /**
  * The Tavus API as the page source, DynamoDB as the replica store and the run ledger.
- * @returns the parts of `SyncDependencies` that talk to the outside world, plus the terms
+ * @returns the parts of `SyncDependencies` that talk to the outside world, plus the terms and the key's redaction
  */
 export function productionParts({ client, settings, apiKey, terms = ENVIRONMENT_TERMS, tuning }: ProductionParts): Pick<
   SyncDependencies,
-  'source' | 'store' | 'ledger' | 'terms'
+  'source' | 'store' | 'ledger' | 'terms' | 'redact'
 > & { source: TavusApi; store: DynamoReplicaStore; ledger: DynamoRunLedger } {
   return {
     source: new TavusApi({ baseUrl: settings.apiUrl, apiResource: settings.apiResource, apiKey, terms, ...tuning }),
     store: new DynamoReplicaStore(client, settings.tables),
     ledger: new DynamoRunLedger(client, settings.tables),
     terms,
+    redact: redactor(apiKey),
   };
 }

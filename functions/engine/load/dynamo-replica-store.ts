@@ -1,10 +1,10 @@
 /** The replicas and events tables in DynamoDB: the production `ReplicaStore`. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import pRetry, { AbortError } from 'p-retry';
+import pRetry from 'p-retry';
 import { forEachBounded } from '../bounded.js';
 import { documentClient, sendTo } from './dynamo-client.js';
-import { describeAwsError, StoreError } from '../errors.js';
+import { describeAwsError, StoreError, TransientError } from '../errors.js';
 import { scanSegments } from './parallel-scan.js';
 import { MAX_TRANSACTION_BYTES, rejectionOf, type Rejection, type ReplicaWrite } from '../model/write.js';
 import type { ReplicaEvent } from '../model/events.js';
@@ -19,11 +19,6 @@ const MAX_TRANSACTION_ACTIONS = 100;
 const MAX_WRITE_ATTEMPTS = 6;
 /** Scan segments of the state read (the measurement behind 16 is in docs/performance.md). */
 const STATE_SEGMENTS = 16;
-
-/** Some replicas of a cancelled transaction are worth another attempt (bystanders, passing conflicts). */
-class CancelledBystanders extends Error {
-  override name = 'CancelledBystanders';
-}
 
 /**
  * Every DynamoDB read and write of the replicas and events tables, each write conditional on the
@@ -118,16 +113,17 @@ export class DynamoReplicaStore implements ReplicaStore {
               return;
             }
             const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
-            if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw new AbortError(describeAwsError(error, table, 'write'));
+            if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw describeAwsError(error, table, 'write');
             pending = worthRetrying(pending, reasons, outcome, this.tables.events);
             if (pending.length === 0) return;
-            throw new CancelledBystanders('A transaction was cancelled for replicas whose condition held.', { cause: error });
+            // Some replicas of the cancelled transaction are worth another attempt (bystanders, passing conflicts).
+            throw new TransientError('A transaction was cancelled for replicas whose condition held.', undefined, undefined, { cause: error });
           }
         },
-        { retries: MAX_WRITE_ATTEMPTS - 1, minTimeout: 50, factor: 2, randomize: true },
+        { retries: MAX_WRITE_ATTEMPTS - 1, minTimeout: 50, factor: 2, randomize: true, shouldRetry: ({ error }) => error instanceof TransientError },
       );
     } catch (error) {
-      throw error instanceof CancelledBystanders ? describeAwsError(error.cause, table, 'write') : error;
+      throw error instanceof TransientError ? describeAwsError(error.cause, table, 'write') : error;
     }
     if (refused === undefined) return { ...outcome, written: pending.length };
     return addOutcome(outcome, await this.narrowRefused(pending, refused));

@@ -38,8 +38,9 @@ export type ReplicaWrite = (
 export interface Rejection {
   replicaId: string;
   /**
-   * Which limit (an `ItemLimit` of plan/item-limits.ts), `refused-by-dynamodb` when only DynamoDB
-   * knew, or `event-exists` when its history event is already stored (history is append-only).
+   * Which limit (an `ItemLimit` of plan/item-limits.ts; `key-blank` for a whitespace-only id),
+   * `refused-by-dynamodb` when only DynamoDB knew, or `event-exists` when its history event is
+   * already stored (history is append-only).
    */
   limit: string;
   /** One sentence naming the replica (id cut to 64 characters) and the limit. */

@@ -63,6 +63,24 @@ export function checkReplicaWrite(write: ReplicaWriteShape): LimitViolation | un
 }
 
 /**
+ * Why a row's `replica_id` cannot be a replica's key, or undefined when it can: a string, not
+ * empty, within the partition key's 2048 bytes, and not blank (whitespace only names no one). The
+ * id is kept exactly as given, so it is checked as given: `" dup "` is a key, `"   "` is not. A
+ * rejection names a non-string id by its JSON text.
+ */
+export function idRejectionOf(replicaId: unknown): Rejection | undefined {
+  const [partitionKey] = REPLICA_KEYS as [KeySpec];
+  const problem: { limit: string; fact: string } | undefined =
+    checkKeys({ [partitionKey.name]: replicaId }, [partitionKey]) ??
+    (typeof replicaId === 'string' && /^\s+$/u.test(replicaId)
+      ? { limit: 'key-blank', fact: `its "${partitionKey.name}" is blank (only whitespace), which names no replica` }
+      : undefined);
+  if (problem === undefined) return undefined;
+  const shown = typeof replicaId === 'string' ? replicaId : String(JSON.stringify(replicaId));
+  return rejectionOf(shown, problem.limit, problem.fact, 'until Tavus returns a row that fits');
+}
+
+/**
  * The write's size as DynamoDB counts it against a transaction's 4 MB (its item plus its events;
  * a mark-deleted write counts its events only), and its violation if any: one pass serves both
  * the check and the batching of writes into transactions.

@@ -40,6 +40,8 @@ export interface SyncSettings {
   eventTtlDays?: number;
   /** API requests in flight at most; halved on every 429, grown back slowly. */
   maxConcurrency: number;
+  /** The most replicas a walk believes (total_count) or holds: an answer beyond it fails the walk. */
+  maxReplicas: number;
 }
 
 /** Where a parsed value lands in `SyncSettings`: a top-level field, or one of the table names. */
@@ -171,6 +173,15 @@ export const SETTINGS = {
     default: 4,
     help: 'API requests in flight at most (halved on every 429)',
     parse: boundedInteger(MAX_API_CONCURRENCY, 'more only earns 429s from the API'),
+  },
+  maxReplicas: {
+    field: 'maxReplicas',
+    variable: 'MAX_REPLICAS',
+    flag: { name: 'max-replicas', value: 'N' },
+    context: 'maxReplicas',
+    default: 1_000_000,
+    help: 'the most replicas a walk believes or holds: a total_count above it fails the walk at once',
+    parse: parsePositiveInteger,
   },
 } as const satisfies Record<string, AnySpec>;
 

@@ -93,7 +93,7 @@ export class AthenaAnalytics extends Construct {
       description: 'The Tavus replica sync tables, through the Amazon Athena DynamoDB connector.',
       parameters: { function: stack.formatArn({ service: 'lambda', resource: 'function', resourceName: functionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
     });
-    catalog.addDependency(connector);
+    catalog.addResourceDependency(connector);
 
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: workGroupName,
@@ -131,7 +131,7 @@ export class AthenaAnalytics extends Construct {
           queryString: athenaStatement(question.sql, names),
         }),
     );
-    for (const query of this.namedQueries) query.addDependency(catalog);
+    for (const query of this.namedQueries) query.addResourceDependency(catalog);
   }
 
   /** A bucket of the stack's Athena side: private, TLS only, encrypted, emptied by a lifecycle rule. */

@@ -26,7 +26,7 @@ function settingFlags<K extends SettingKey>(keys: readonly K[]): { [Key in K as 
 }
 
 /** A flag the CLI has beyond the settings: how parseArgs reads it and how --help shows it. */
-interface CliFlag {
+export interface CliFlag {
   option: Options[string];
   /** The placeholder of a flag that takes a value. */
   value?: string;
@@ -51,7 +51,8 @@ export const SYNC_CLI_FLAGS = {
   },
 } as const satisfies Record<string, CliFlag>;
 
-function optionsOf<T extends Record<string, CliFlag>>(flags: T): { [F in keyof T]: T[F]['option'] } {
+/** parseArgs options for flags described as `CliFlag`s. */
+export function optionsOf<T extends Record<string, CliFlag>>(flags: T): { [F in keyof T]: T[F]['option'] } {
   return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, flag.option])) as { [F in keyof T]: T[F]['option'] };
 }
 
@@ -72,7 +73,12 @@ export interface HelpRow {
 
 /** What `npm run sync -- --help` lists: every setting, then the flags only the CLI has. */
 export function syncHelpRows(): HelpRow[] {
-  const settings = SETTING_KEYS.map((key): HelpRow => {
+  return [...settingHelpRows(SETTING_KEYS), ...cliHelpRows(SYNC_CLI_FLAGS)];
+}
+
+/** Help rows of these settings, from the registry. */
+export function settingHelpRows(keys: readonly SettingKey[]): HelpRow[] {
+  return keys.map((key): HelpRow => {
     const spec = settingSpec(key);
     return {
       flag: spec.flag && `--${spec.flag.name} ${spec.flag.value}`,
@@ -81,12 +87,22 @@ export function syncHelpRows(): HelpRow[] {
       help: spec.help,
     };
   });
-  const cli = Object.entries(SYNC_CLI_FLAGS).map(([name, flag]: [string, CliFlag]): HelpRow => ({
+}
+
+/** Help rows of flags only the CLI has. */
+export function cliHelpRows(flags: Record<string, CliFlag>): HelpRow[] {
+  return Object.entries(flags).map(([name, flag]): HelpRow => ({
     flag: flag.value ? `--${name} ${flag.value}` : `--${name}`,
     variable: flag.variable,
     help: flag.help,
   }));
-  return [...settings, ...cli];
+}
+
+/** Help rows as the lines --help prints: flag, variable, help and default in columns. */
+export function helpLines(rows: readonly HelpRow[]): string[] {
+  return rows.map(
+    (row) => `  ${(row.flag ?? '').padEnd(34)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
+  );
 }
 
 /** The table flags a person typed, as arguments to repeat in a command printed for them to run. */

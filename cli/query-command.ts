@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InputError, StoreError } from '../functions/engine/errors.js';
 import { settingSpec } from '../functions/engine/settings/registry.js';
 import type { TableNames } from '../functions/engine/contract/tables.js';
-import { TABLE_FLAGS, TABLE_SETTINGS, npmCommand, parseFlags, rawSettingsFromFlags, settingsFrom, tableFlagsGiven } from './args.js';
+import { TABLE_CLI_FLAGS, TABLE_FLAGS, TABLE_SETTINGS, cliHelpRows, helpLines, npmCommand, optionsOf, parseFlags, rawSettingsFromFlags, settingHelpRows, settingsFrom, tableFlagsGiven, type CliFlag } from './args.js';
 import { openDynamo } from './dynamo.js';
 import { queryTargetOf } from './output.js';
 import { visibleText } from '../functions/engine/text/visible-text.js';
@@ -16,55 +16,54 @@ import { runReport } from './query/report-command.js';
 import { analyticsCommandIn, runAnalyticsCommand } from './query/sql/dispatch.js';
 import type { Item } from './query/types.js';
 
-export const QUERY_HELP = `Usage: npm run query -- [filters] [--format table|csv|json]
-       npm run query -- history REPLICA_ID [--format table|csv|json]
-       npm run query -- report [--html FILE] [--format table|json]
+/** The filters of the list, each once: parseArgs reads them from here and --help lists them. */
+const QUERY_FILTER_CLI_FLAGS = {
+  status: { option: { type: 'string' }, value: 'S', help: 'only this status (started, completed, error, ...); a Query of index by-status' },
+  type: { option: { type: 'string' }, value: 'user|system', help: 'only this replica type' },
+  stuck: { option: { type: 'boolean' }, help: 'only replicas flagged stuck, in training or in fine-tune (column stuck_reason says which); a Scan of index stuck' },
+  finetune: {
+    option: { type: 'string' },
+    value: 'STATUS',
+    help: "only this finetune_status (Phoenix-4.5's second phase): a raw value (training, completed, errored, ...), in-progress (any value but completed or a failure) or failed (errored, error or failed)",
+  },
+  deleted: { option: { type: 'boolean' }, help: 'only replicas deleted upstream' },
+  all: { option: { type: 'boolean' }, help: 'live and deleted replicas' },
+  'created-after': { option: { type: 'string' }, value: 'DATE', help: 'created at or after DATE (2024-05-01 or 2024-05-01T09:30:00Z)' },
+  'created-before': { option: { type: 'string' }, value: 'DATE', help: 'created before DATE' },
+  name: { option: { type: 'string' }, value: 'TEXT', help: 'name contains TEXT, ignoring case' },
+} as const satisfies Record<string, CliFlag>;
 
-Reads the replicas table; without filters it lists live replicas, oldest first.
+const QUERY_OUTPUT_CLI_FLAGS = {
+  format: { option: { type: 'string' }, value: 'table|csv|json', help: 'default: table on a terminal, csv when piped; json is one item per line' },
+  html: { option: { type: 'string' }, value: 'FILE', help: '(report) also write the report as a self-contained HTML page' },
+} as const satisfies Record<string, CliFlag>;
 
-Filters (combine freely):
-  --status S                 only this status (started, completed, error, ...)   Query of index by-status
-  --type user|system         only this replica type
-  --stuck                    only replicas flagged stuck, in training or in       Scan of index stuck
-                             fine-tune (column stuck_reason says which)
-  --finetune STATUS          only this finetune_status (Phoenix-4.5's second phase): a raw value
-                             (training, completed, errored, ...), or in-progress (any value but
-                             completed or a failure) or failed (errored, error or failed)
-  --deleted                  only replicas deleted upstream
-  --all                      live and deleted replicas
-  --created-after DATE       created at or after DATE (2024-05-01 or 2024-05-01T09:30:00Z)
-  --created-before DATE      created before DATE
-  --name TEXT                name contains TEXT, ignoring case
+export const QUERY_FLAGS = { ...TABLE_FLAGS, ...optionsOf(QUERY_FILTER_CLI_FLAGS), ...optionsOf(QUERY_OUTPUT_CLI_FLAGS) };
 
-Output:
-  --format table|csv|json    default: table on a terminal, csv when piped; json is one item per line
-  --html FILE                (report) also write the report as a self-contained HTML page
+const FILTER_FLAGS = Object.keys(QUERY_FILTER_CLI_FLAGS) as (keyof typeof QUERY_FILTER_CLI_FLAGS)[];
 
-Where:
-  --table NAME               REPLICAS_TABLE        default tavus-replicas
-  --events-table NAME        REPLICA_EVENTS_TABLE  default tavus-replica-events
-  --endpoint URL             DYNAMODB_ENDPOINT     a DynamoDB endpoint, e.g. DynamoDB Local
-  --local                                          the embedded DynamoDB Local with data under .data/
-
-Exit status: 0 answered (even with no rows), 1 DynamoDB failed, the replica is unknown or the
-report file could not be written, 2 bad input.`;
-
-export const QUERY_FLAGS = {
-  ...TABLE_FLAGS,
-  status: { type: 'string' },
-  type: { type: 'string' },
-  stuck: { type: 'boolean' },
-  finetune: { type: 'string' },
-  deleted: { type: 'boolean' },
-  all: { type: 'boolean' },
-  'created-after': { type: 'string' },
-  'created-before': { type: 'string' },
-  name: { type: 'string' },
-  format: { type: 'string' },
-  html: { type: 'string' },
-} as const;
-
-const FILTER_FLAGS = ['status', 'type', 'stuck', 'finetune', 'deleted', 'all', 'created-after', 'created-before', 'name'] as const;
+/** --help, rendered from the flags above and the registry's table settings, so no flag query takes is missing. */
+export const QUERY_HELP = [
+  'Usage: npm run query -- [filters] [--format table|csv|json]',
+  '       npm run query -- history REPLICA_ID [--format table|csv|json]',
+  '       npm run query -- report [--html FILE] [--format table|json]',
+  '       npm run query -- sql "SELECT ..."      SQL over the tables (see npm run query -- sql --help)',
+  '       npm run query -- export --out DIR      the tables as Parquet or CSV files (see npm run query -- export --help)',
+  '',
+  'Reads the replicas table; without filters it lists live replicas, oldest first.',
+  '',
+  'Filters (combine freely):',
+  ...helpLines(cliHelpRows(QUERY_FILTER_CLI_FLAGS)),
+  '',
+  'Output:',
+  ...helpLines(cliHelpRows(QUERY_OUTPUT_CLI_FLAGS)),
+  '',
+  'Where:',
+  ...helpLines([...settingHelpRows(TABLE_SETTINGS), ...cliHelpRows(TABLE_CLI_FLAGS)]),
+  '',
+  'Exit status: 0 answered (even with no rows), 1 DynamoDB failed, the replica is unknown or the',
+  'report file could not be written, 2 bad input.',
+].join('\n');
 
 /** Where a command writes; the tests hand in buffers, the CLI the process's streams. */
 export interface QueryIo {

@@ -3,7 +3,7 @@ import { apiKeyFromEnv } from '../functions/engine/settings/registry.js';
 import { InputError } from '../functions/engine/errors.js';
 import { runSync } from '../functions/engine/sync.js';
 import { productionParts } from '../functions/engine/wiring.js';
-import { CLI_TERMS, SYNC_FLAGS, npmCommand, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows, tableFlagsGiven } from './args.js';
+import { CLI_TERMS, SYNC_FLAGS, helpLines, npmCommand, parseFlags, rawSettingsFromFlags, settingsFrom, syncHelpRows, tableFlagsGiven } from './args.js';
 import { describeForCli, openDynamo } from './dynamo.js';
 import { redactor } from '../functions/engine/redact.js';
 import { endProgress, formatSummary, progressReporter, queryTargetOf, stderrLog } from './output.js';
@@ -16,9 +16,7 @@ export const SYNC_HELP = [
   'Runs one sync: walks every page of GET /v2/replicas (or /v2/faces) and brings the replicas table up to date.',
   'The API key comes from TAVUS_API_KEY only. A flag overrides its environment variable.',
   '',
-  ...syncHelpRows().map(
-    (row) => `  ${(row.flag ?? '').padEnd(34)}${(row.variable ?? '').padEnd(22)}${row.help}${row.default === undefined ? '' : ` (default: ${row.default})`}`.trimEnd(),
-  ),
+  ...helpLines(syncHelpRows()),
   '',
   'Exit status: 0 succeeded or skipped, 1 failed, 2 bad input, 130 stopped by Ctrl-C or SIGTERM.',
 ].join('\n');

@@ -44,7 +44,7 @@ export interface SyncMonitoringProps {
 const RUN_PERIOD = Duration.minutes(5);
 const HOURLY = Duration.hours(1);
 
-/** One value a run reported (telemetry.ts), as CloudWatch reads it. */
+/** One value a run reported (functions/engine/contract/telemetry.ts), as CloudWatch reads it. */
 function runMetric(metricName: string, statistic: string, period = RUN_PERIOD): Metric {
   return new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
 }

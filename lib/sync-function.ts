@@ -34,7 +34,6 @@ export const SYNC_FUNCTION_MEMORY_MB = 1024;
  * shorter timeout would only cut that margin.
  */
 export const SYNC_FUNCTION_TIMEOUT = Duration.minutes(15);
-/** The old names, read by bench/run.ts until it moves to the ones above. */
 
 /** The environment variable that names each table to the function. */
 const TABLE_VARIABLE: Record<TableRole, string> = {

@@ -16,6 +16,7 @@ import type { RunSummary } from '../functions/engine/model/summary.js';
 import { TavusSimulator, type SimReplica } from '../local/tavus-simulator.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
 import { scanAll } from './support/tables.js';
+import { QUIET_LOG } from './support/quiet-log.js';
 
 const KEY = 'attention-test-key-3b8e61f0';
 const T0 = new Date('2025-02-03T09:00:00.000Z');
@@ -89,9 +90,8 @@ describe('alerts in the events table and the summary', () => {
         }),
       );
     };
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
     const parts = productionParts({ client: harness.client, settings: harness.settings, apiKey: KEY });
-    runs.push(await runSync(harness.settings, { ...parts, store, log, clock: () => new Date(at(9)) }, { walkBudgetMs: 30_000 }));
+    runs.push(await runSync(harness.settings, { ...parts, store, log: QUIET_LOG, clock: () => new Date(at(9)) }, { walkBudgetMs: 30_000 }));
     runs.push(await harness.sync(new Date(at(10))));
     events = await scanAll(harness.documents, harness.tables.events);
   });

@@ -15,6 +15,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../functions/engine/load/dynamo-client.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 import { startSimulatorProcess } from './support/simulator-process.js';
+import { QUERY_FLAGS } from '../cli/query-command.js';
 
 const API_KEY = 'cli-test-key-7f3a9c1e5b';
 
@@ -213,6 +214,14 @@ describe('replica-sync CLI', () => {
       expect(run.stdout).toContain(`  ${flag}`);
     }
     for (const variable of ['TAVUS_API_URL', 'RUN_RECORD_TTL_DAYS', 'EVENT_TTL_DAYS', 'MAX_API_CONCURRENCY']) expect(run.stdout).toContain(variable);
+  });
+
+  it('prints query --help listing every flag query accepts, and its sql and export subcommands', async () => {
+    const run = await cli(['query', '--help']);
+    expect(run.code).toBe(0);
+    // From the parser's own options: a flag added to QUERY_FLAGS without a help line fails here.
+    for (const flag of Object.keys(QUERY_FLAGS)) expect(run.stdout, flag).toMatch(new RegExp(`^  --${flag}\\b`, 'm'));
+    for (const subcommand of ['history', 'report', 'sql', 'export']) expect(run.stdout).toContain(`npm run query -- ${subcommand}`);
   });
 
   it('answers queries over what a sync wrote: replicas in error as CSV, history as JSON lines', async () => {

@@ -12,6 +12,7 @@ import { productionParts } from '../functions/engine/wiring.js';
 import { makeReplicas, TavusSimulator } from '../local/tavus-simulator.js';
 import { actionsOf, recordDynamoDbActions, type ActionRecorder } from './support/dynamodb-action-recorder.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
+import { QUIET_LOG } from './support/quiet-log.js';
 
 const KEY = 'actions-test-key-6b1f0e93';
 const T0 = new Date('2025-03-03T09:00:00.000Z');
@@ -51,8 +52,7 @@ describe('the DynamoDB actions the engine sends', () => {
     const parts = productionParts({ client: harness.client, settings: harness.settings, apiKey: KEY });
     expect(await parts.ledger.acquireLease('another-run', new Date(), 10 * 60_000)).toEqual({ acquired: true });
     recorder.start();
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const skipped = await runSync(harness.settings, { ...parts, log }, { walkBudgetMs: 30_000 });
+    const skipped = await runSync(harness.settings, { ...parts, log: QUIET_LOG }, { walkBudgetMs: 30_000 });
     statuses.push(skipped.status);
     recorder.stop();
   });

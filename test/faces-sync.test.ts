@@ -16,6 +16,7 @@ import { makeReplicas, PHOENIX_4_5, TavusSimulator } from '../local/tavus-simula
 import { testDynamoClient } from './support/dynamodb.js';
 import { createFreshTables, scanAll } from './support/tables.js';
 import { documentClient } from '../functions/engine/load/dynamo-client.js';
+import { QUIET_LOG } from './support/quiet-log.js';
 
 const KEY = 'faces-test-key-7c1e90b2';
 const HOUR = 3_600_000;
@@ -37,12 +38,11 @@ async function harness(raw: RawSettings = {}) {
   await sim.start();
   const tables: TableNames = await createFreshTables(client, 'faces');
   const documents = documentClient(client);
-  const log = { info: () => {}, warn: () => {}, error: () => {} };
   return {
     sim,
     async sync(apiResource: ApiResource, now: Date, extra: RawSettings = {}): Promise<RunSummary> {
       const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events, apiResource, ...raw, ...extra });
-      const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log, clock: () => now }, { walkBudgetMs: 30_000 });
+      const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log: QUIET_LOG, clock: () => now }, { walkBudgetMs: 30_000 });
       expect(summary.error, summary.error).toBeUndefined();
       return summary;
     },

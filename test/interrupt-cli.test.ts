@@ -42,7 +42,7 @@ interface Exited {
  * shows as 130 too) rather than the CLI's exit status this test reads.
  */
 function startCli(args: string[], cwd = ROOT): { child: ChildProcess; exited: Promise<Exited>; stderr: () => string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, TAVUS_API_KEY: KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TAVUS_API_KEY: KEY };
   const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'bin/replica-sync.ts'), 'sync', ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

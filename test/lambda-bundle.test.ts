@@ -24,6 +24,8 @@ import { buildApp } from './support/cdk-app.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
 import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub.js';
 import { createFreshTables, scanAll } from './support/tables.js';
+import { QUIET_LOG } from './support/quiet-log.js';
+import { QUIET_SDK_ENV } from './support/quiet-sdk-env.js';
 
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
 const KEY = 'sk-live-BUNDLETEST-4c1d9e77a0b2-never-log-me';
@@ -100,7 +102,7 @@ async function invoke(tables: TableNames, secretArn: string, events: unknown[] =
     AWS_SESSION_TOKEN: 'local',
     AWS_LAMBDA_FUNCTION_NAME: 'TavusReplicaSync-SyncFunction',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...QUIET_SDK_ENV,
     HOST_EVENTS: JSON.stringify(events),
     HOST_RESULT_FILE: resultFile,
     HOST_TIMEOUT_MS: String(timeoutMs),
@@ -166,8 +168,7 @@ describe('the bundled handler, invoked by a scheduled event', () => {
     const settings = parseSettings(
       rawSettingsFromEnv({ ...deployedEnv, TAVUS_API_URL: sim.url, REPLICAS_TABLE: cliTables.replicas, SYNC_RUNS_TABLE: cliTables.runs, REPLICA_EVENTS_TABLE: cliTables.events }),
     );
-    const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-    const cli = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log: quiet }, { walkBudgetMs: 60_000 });
+    const cli = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log: QUIET_LOG }, { walkBudgetMs: 60_000 });
     expect(cli.status).toBe('succeeded');
 
     const lambdaReplicas = await comparable(lambdaTables.replicas);

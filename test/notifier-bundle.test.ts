@@ -27,6 +27,7 @@ import { startHttpsSink, type HttpsSink } from './support/https-sink.js';
 import { MOTO_SKIP_REASON, motoAvailable, startMoto, type MotoServer } from './support/moto.js';
 import { readStream } from './support/streams.js';
 import { createFreshTables } from './support/tables.js';
+import { QUIET_SDK_ENV } from './support/quiet-sdk-env.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
@@ -124,7 +125,7 @@ describe.skipIf(!moto)(moto ? 'the notifier bundle, fed from the events stream' 
     args.push('--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events);
     return run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bin', 'replica-sync.ts'), ...args], {
       TAVUS_API_KEY: KEY,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...QUIET_SDK_ENV,
     });
   }
 
@@ -146,7 +147,7 @@ describe.skipIf(!moto)(moto ? 'the notifier bundle, fed from the events stream' 
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_LAMBDA_FUNCTION_NAME: 'TavusReplicaSync-Notifier',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...QUIET_SDK_ENV,
       HOST_EVENTS_FILE: eventsFile,
       HOST_RESULT_FILE: resultFile,
       HOST_TIMEOUT_MS: '60000',

@@ -198,7 +198,6 @@ describe('npm run query -- sql', () => {
     const run = (args: string[], stdin = ''): { code: number | null; stdout: string; stderr: string } => {
       const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bin', 'replica-sync.ts'), 'query', ...args], {
         cwd: ROOT,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         input: stdin,
         encoding: 'utf8',
       });

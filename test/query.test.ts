@@ -368,7 +368,6 @@ describe('npm run query against synced tables', () => {
     const args = [path.join(root, 'bin', 'replica-sync.ts'), 'query', '--endpoint', endpoint, '--table', harness.tables.replicas, '--all', '--format', 'json'];
     const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), args, {
       cwd: root,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.destroy(); // the reader is gone before the first row is written

@@ -23,6 +23,7 @@ import { runQuery } from '../cli/query-command.js';
 import type { Report } from '../cli/query/report.js';
 import { formatDuration } from '../cli/query/report-text.js';
 import { testDynamoClient, uniqueName } from './support/dynamodb.js';
+import { QUIET_LOG } from './support/quiet-log.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_BROWSER = existsSync(CHROMIUM);
@@ -71,7 +72,6 @@ describe('the HTML report in headless chromium', () => {
     try {
       await createMissingTables(client, tables);
       const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-      const log = { info: () => {}, warn: () => {}, error: () => {} };
       const next = random(42);
       // Every twelve hours two trainings start; each running one completes, fails, moves on or
       // stalls for a while. The two that started at the fourth sync never move again: stuck.
@@ -88,7 +88,7 @@ describe('the HTML report in headless chromium', () => {
         })));
         if (sync === 10) for (const gone of sim.replicas.filter((r) => r.status === 'completed').slice(0, 2)) sim.remove(gone.replica_id);
         const at = new Date(T0.getTime() + sync * SYNC_EVERY);
-        const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log, clock: () => at }, { walkBudgetMs: 30_000 });
+        const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey: KEY }), log: QUIET_LOG, clock: () => at }, { walkBudgetMs: 30_000 });
         expect(summary.error, summary.error).toBeUndefined();
       }
       const where = ['--endpoint', endpoint, '--table', tables.replicas, '--runs-table', tables.runs, '--events-table', tables.events];

@@ -20,6 +20,7 @@ import { TavusSimulator, makeReplicas, type SimReplica } from '../local/tavus-si
 import { uniqueName } from './support/dynamodb.js';
 import { scanAll } from './support/tables.js';
 import { startSyncHarness, type SyncHarness } from './support/sync-harness.js';
+import { QUIET_LOG } from './support/quiet-log.js';
 
 const KEY = 'tvs-shared-events-key';
 const T1 = new Date('2026-11-29T08:00:00Z');
@@ -38,8 +39,7 @@ describe('two replicas tables, one events table', () => {
 
   const syncOther = async (at: Date): Promise<RunSummary> => {
     const settings = parseSettings({ apiUrl: sim.url, table: other.replicas, runsTable: other.runs, eventsTable: other.events });
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    return runSync(settings, { ...productionParts({ client: h.client, settings, apiKey: KEY }), log, clock: () => at }, { walkBudgetMs: 30_000 });
+    return runSync(settings, { ...productionParts({ client: h.client, settings, apiKey: KEY }), log: QUIET_LOG, clock: () => at }, { walkBudgetMs: 30_000 });
   };
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { QUIET_SDK_ENV } from './support/quiet-sdk-env.js';
 
 const outdirs: string[] = [];
 
@@ -27,7 +28,7 @@ function offlineEnv(): NodeJS.ProcessEnv {
     AWS_EC2_METADATA_DISABLED: 'true',
     CDK_DOCKER: '/nonexistent/docker',
     CDK_DISABLE_CLI_TELEMETRY: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...QUIET_SDK_ENV,
   };
 }
 

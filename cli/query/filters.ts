@@ -1,5 +1,6 @@
 import { InputError } from '../../functions/engine/errors.js';
 import type { ReplicaType } from '../../functions/engine/model/replica.js';
+import { parseReplicaType } from '../../functions/engine/settings/parsers.js';
 
 /** The class words `--finetune` accepts besides raw values; `completed` is both a class and a value. */
 export const FINETUNE_CLASS_WORDS = ['in-progress', 'failed'] as const;
@@ -50,10 +51,7 @@ export function parseFilters(values: FilterFlagValues): ReplicaFilters {
     filters.status = status;
   }
   if (values.type !== undefined) {
-    if (values.type !== 'user' && values.type !== 'system') {
-      throw new InputError(`--type must be user or system (leave it out for both), not "${values.type}".`);
-    }
-    filters.type = values.type;
+    filters.type = parseReplicaType(values.type, '--type');
   }
   if (values['created-after'] !== undefined) filters.createdAfter = parseDateBound(values['created-after'], '--created-after');
   if (values['created-before'] !== undefined) filters.createdBefore = parseDateBound(values['created-before'], '--created-before');

@@ -15,7 +15,7 @@ export interface CliRun {
 
 /** Runs `replica-sync ARGS` with the settings' variables of this process cleared, then `env` set. */
 export function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<CliRun> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(childEnv)) {
     if (/^(TAVUS_|REPLICAS_TABLE|SYNC_RUNS_TABLE|REPLICA_|DYNAMODB_ENDPOINT|STUCK_|MAX_DELETE|MAX_API|MAX_REPLICAS|RUN_RECORD_TTL|EVENT_TTL)/.test(name)) delete childEnv[name];
   }

@@ -16,6 +16,7 @@ import type { TableNames } from '../../functions/engine/contract/tables.js';
 import type { TavusSimulator } from '../../local/tavus-simulator.js';
 import { testDynamoClient } from './dynamodb.js';
 import { createFreshTables } from './tables.js';
+import { QUIET_LOG } from './quiet-log.js';
 
 export interface SyncHarness {
   client: DynamoDBClient;
@@ -39,14 +40,13 @@ export async function startSyncHarness(prefix: string, sim: TavusSimulator, apiK
   await sim.start();
   const tables = await createFreshTables(client, prefix);
   const settings = parseSettings({ apiUrl: sim.url, table: tables.replicas, runsTable: tables.runs, eventsTable: tables.events });
-  const log = { info: () => {}, warn: () => {}, error: () => {} };
   return {
     client,
     documents: documentClient(client),
     tables,
     settings,
     async sync(at) {
-      const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey }), log, clock: () => at }, { walkBudgetMs: 30_000 });
+      const summary = await runSync(settings, { ...productionParts({ client, settings, apiKey }), log: QUIET_LOG, clock: () => at }, { walkBudgetMs: 30_000 });
       expect(summary.error, summary.error).toBeUndefined();
       return summary;
     },

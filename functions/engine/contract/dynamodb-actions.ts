@@ -1,7 +1,8 @@
 /**
  * The DynamoDB IAM actions the engine sends, per table: the deployed function's role grants each
  * table exactly these (lib/sync-function.ts), and test/dynamodb-actions.test.ts records what real
- * syncs send and holds this list to it both ways. Change it together with store.ts.
+ * syncs send and holds this list to it both ways. Change it together with the DynamoDB store and
+ * ledger (load/dynamo-replica-store.ts, load/dynamo-run-ledger.ts).
  *
  * A transaction is authorized item by item: `TransactWriteItems` needs the action of each item it
  * carries (a Put needs PutItem, an Update UpdateItem), whatever its condition. No index is read, so

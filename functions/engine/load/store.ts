@@ -22,7 +22,7 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-/** Where replicas are kept. The sync decides in `plan.ts`; a store only carries decisions out. */
+/** Where replicas are kept. The sync decides in `plan/plan.ts`; a store only carries decisions out. */
 export interface ReplicaStore {
   /** The projected state of every stored replica, by id (see `STORED_REPLICA_PROJECTION`). */
   loadReplicas(): Promise<Map<string, StoredReplica>>;

@@ -1,5 +1,5 @@
 /**
- * Creates the tables from their definitions in `tables.ts`, for DynamoDB Local and the CLI's
+ * Creates the tables from their definitions in `contract/tables.ts`, for DynamoDB Local and the CLI's
  * `--create-tables` (in AWS the CDK stack creates them from the same definitions).
  */
 import {

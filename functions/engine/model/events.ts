@@ -17,12 +17,12 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** One line of a replica's history, as stored in the events table (alert events: see attention.ts). */
+/** One line of a replica's history, as stored in the events table (alert events: see plan/attention.ts). */
 export interface ReplicaEvent extends Partial<AlertFields> {
   replica_id: string;
   /**
    * The item version the change produced, the type, then the replicas table (`eventKey` in
-   * plan.ts): unique per change and replicas table, and the same when a failed run is retried from
+   * plan/plan.ts): unique per change and replicas table, and the same when a failed run is retried from
    * the same stored state. Events written before keys named their table end at the type.
    */
   event_key: string;

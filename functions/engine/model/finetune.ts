@@ -29,7 +29,7 @@ export function finetuneClass(finetuneStatus: unknown): FinetuneClass {
 
 /**
  * `finetune_status_changed_at` when the fine-tune is in progress and has not changed for at least
- * `finetuneStuckAfterMs`, else undefined: the fine-tune's counterpart of `stuckSinceFor` in plan.ts.
+ * `finetuneStuckAfterMs`, else undefined: the fine-tune's counterpart of `stuckSinceFor` in plan/plan.ts.
  * An absent or unreadable time is never stuck.
  */
 export function finetuneStuckSince(

@@ -74,7 +74,7 @@ export function boundedInteger(max: number, why: string): (text: string, source:
 
 export function parseReplicaType(text: string, source: string): ReplicaType {
   if (text !== 'user' && text !== 'system') {
-    throw inputError(`${source} must be user or system (leave it out to sync both), not "${text}".`);
+    throw inputError(`${source} must be user or system (leave it out for both), not "${text}".`);
   }
   return text;
 }

@@ -7,8 +7,8 @@
  * Never stale: the build lives in a directory named by a hash of every source file it was made
  * from (the list esbuild's metafile gave last time), tsconfig.json, esbuild's version, this file
  * and the checkout's own path. Any edit, checkout or new import changes the hash, and the next run
- * builds again (about a
- * second) before it starts. Packages stay external: they load from node_modules as usual.
+ * builds again (about a second) before it starts. Packages stay external: they load from
+ * node_modules as usual.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

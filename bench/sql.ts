@@ -58,7 +58,7 @@ export async function runSqlBench(): Promise<void> {
   try {
     const small = await filledTables(client, 'small', SMALL, 0, say);
     const where = ['--endpoint', dynamo.endpoint, '--table', small.replicas, '--events-table', small.events, '--runs-table', small.runs];
-    const cli = (...args: string[]): string[] => ['--import', 'tsx', 'bin/replica-sync.ts', 'query', ...args];
+    const cli = (...args: string[]): string[] => ['bin/run.mjs', 'query', ...args];
 
     say('yardstick: a plain sequential Scan in a fresh Node');
     const yardstick = await best('node', ['bench/sql-yardstick.mjs', dynamo.endpoint, small.replicas], String(SMALL));
@@ -183,11 +183,11 @@ function markdown(report: SqlBenchReport): string {
     `| query sql "SELECT count(*) FROM replicas" | ${s(report.sqlCount)} | ${report.sqlCount.ratio.toFixed(2)}x | within 1.5x: ${verdict(report.sqlCount.met)} |`,
     `| query --format json --all | ${s(report.jsonListing)} | ${report.jsonListing.ratio.toFixed(2)}x | within 1.5x: ${verdict(report.jsonListing.met)} |`,
     `| npm run -s query -- --help | ${s(report.startup.npmHelp)} | | |`,
-    `| node --import tsx bin/replica-sync.ts query --help | ${s(report.startup.directHelp)} | | |`,
+    `| node bin/run.mjs query --help | ${s(report.startup.directHelp)} | | |`,
     `| bare Node loading @aws-sdk/client-dynamodb | ${s(report.startup.nodeWithSdk)} | | |`,
     `| peak RSS, query sql loading ${report.peakRss.replicas} replicas + ${report.peakRss.events} events | ${report.peakRss.mb} MB in ${report.peakRss.seconds} s | | under 512 MB: ${verdict(report.peakRss.met)} |`,
     '',
-    'The query commands run as npm runs them (node --import tsx, so the TypeScript loader is in every figure); npm itself adds the difference between the two --help lines.',
+    'The query commands run as npm runs them (node bin/run.mjs: the CLI built once by esbuild, rebuilt whenever a source changes); npm itself adds the difference between the two --help lines.',
     '',
   ].join('\n');
 }

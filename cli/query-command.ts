@@ -185,8 +185,7 @@ async function listReplicas(
   io: QueryIo,
 ): Promise<number> {
   const plan = planReplicaRead(request.filters, tables.replicas);
-  const items = await readPlan(documents, plan);
-  items.sort(byCreatedAt);
+  const items = sortedByCreatedAt(await readPlan(documents, plan));
   io.out(formatRows(items.map(orderReplicaAttributes), request.format, { table: REPLICA_TABLE_COLUMNS, csv: REPLICA_CSV_COLUMNS }));
   io.err(`${items.length} replica${items.length === 1 ? '' : 's'} from ${tables.replicas} on ${where}, read with ${plan.description}.\n`);
   return 0;
@@ -219,8 +218,12 @@ function parseHtmlPath(file: string): string {
   return path.resolve(file);
 }
 
-/** Oldest first, as the API lists them; ties (and items without created_at) by id, so output is stable. */
-function byCreatedAt(a: Item, b: Item): number {
-  const key = (item: Item): string => `${typeof item.created_at === 'string' ? item.created_at : ''}\u0000${String(item.replica_id)}`;
-  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+/**
+ * Oldest first, as the API lists them; ties (and items without created_at) by id, so output is
+ * stable. Each item's key is made once, not at every comparison.
+ */
+function sortedByCreatedAt(items: Item[]): Item[] {
+  const keyed = items.map((item) => ({ item, key: `${typeof item.created_at === 'string' ? item.created_at : ''}\u0000${String(item.replica_id)}` }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ item }) => item);
 }

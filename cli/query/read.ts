@@ -3,7 +3,6 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   paginateQuery,
-  paginateScan,
   type DynamoDBDocumentClient,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -13,14 +12,24 @@ import { scanSegments } from '../../functions/engine/load/parallel-scan.js';
 import type { ReadPlan } from './read-plan.js';
 import type { Item } from './types.js';
 
-/** Every item the plan matches, following LastEvaluatedKey to the end. */
-export async function readPlan(documents: DynamoDBDocumentClient, plan: ReadPlan): Promise<Item[]> {
-  const pages = plan.operation === 'Query' ? paginateQuery({ client: documents }, plan.input) : paginateScan({ client: documents }, plan.input);
+/**
+ * Every item the plan matches, following LastEvaluatedKey to the end. A Scan reads in parallel
+ * segments: DynamoDB answers them at once, so a whole-table listing waits for the slowest segment
+ * instead of every page in turn (the caller sorts, so the segments' interleaving does not show).
+ */
+export async function readPlan(documents: DynamoDBDocumentClient, plan: ReadPlan, segments = 4): Promise<Item[]> {
   const items: Item[] = [];
+  const keepFrom = (page: Item[]): void => {
+    for (const item of page) if (plan.keep(item)) items.push(item);
+  };
   try {
-    await sendTo(documents, plan.input.TableName as string, 'read', async () => {
-      for await (const page of pages) for (const item of page.Items ?? []) if (plan.keep(item)) items.push(item);
-    });
+    if (plan.operation === 'Scan') {
+      await scanEach(documents, plan.input, keepFrom, segments);
+    } else {
+      await sendTo(documents, plan.input.TableName as string, 'read', async () => {
+        for await (const page of paginateQuery({ client: documents }, plan.input)) keepFrom(page.Items ?? []);
+      });
+    }
   } catch (error) {
     throw await describeReadError(documents, plan.input, error as StoreError);
   }

@@ -3,7 +3,7 @@
  * are replica ids, so either endpoint feeds one table; rows are stored under the replica names
  * whichever endpoint they came from, so a content hash over them does not change with the endpoint.
  */
-import type { ApiResource } from '../model/replica.js';
+import { setField, type ApiResource } from '../model/replica.js';
 
 /** A raw row under the canonical names, or the reason it cannot be stored. */
 export type CanonicalRow = { row: Record<string, unknown>; reason?: undefined } | { row?: undefined; reason: string };
@@ -65,9 +65,10 @@ function canonicalFaceRow(raw: Record<string, unknown>): CanonicalRow {
   const row: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     const canonical = FACE_RENAMES.find(([face]) => face === name)?.[1];
-    if (canonical === undefined) row[name] = value;
-    else if (!has(canonical)) row[canonical] = value;
-    else if (value !== raw[canonical]) row[name] = value;
+    // setField: a `__proto__` field stays a field, never the row's prototype (it could forge fields).
+    if (canonical === undefined) setField(row, name, value);
+    else if (!has(canonical)) setField(row, canonical, value);
+    else if (value !== raw[canonical]) setField(row, name, value);
   }
   return { row };
 }

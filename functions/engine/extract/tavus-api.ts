@@ -266,7 +266,10 @@ export class TavusApi implements PageSource {
       const where = issue?.path.length ? issue.path.join('.') : 'the body';
       throw this.untrusted(what, `${where}: ${issue?.message ?? 'unexpected shape'}`, parsed.error);
     }
-    const rows = parsed.data.data.map((raw, index) => this.canonicalRow(raw, `data.${index}`, what));
+    // The rows as JSON.parse gave them, not zod's copies: a copy made by assignment would turn a
+    // field named `__proto__` into the row's prototype (forged fields) and lose it.
+    const raws = (body as { data: Array<Record<string, unknown>> }).data;
+    const rows = raws.map((raw, index) => this.canonicalRow(raw, `data.${index}`, what));
     return { rows, totalCount: parsed.data.total_count };
   }
 

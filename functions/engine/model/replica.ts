@@ -41,6 +41,18 @@ const SYNC_OWNED: ReadonlySet<string> = new Set(SYNC_ATTRIBUTES);
 export const API_FIELD_PREFIX = 'api_';
 
 /**
+ * `__proto__` is a name JSON gives as an ordinary field, but plain assignment sets an object's
+ * prototype instead (so the field's keys would read as if the row had them) and the SDK's marshall
+ * drops it: kept under `API_FIELD_PREFIX` like a sync-owned name, so nothing is lost or forged.
+ */
+const UNSTORABLE_NAMES: ReadonlySet<string> = new Set(['__proto__']);
+
+/** Sets an own, enumerable field whatever its name (`__proto__` included): never a prototype. */
+export function setField(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * What the sync needs of a stored item to decide what changed: the projection the state Scan reads.
  * The API fields themselves are summarised by `content_hash`, so a resync of 100,000 unchanged
  * replicas reads a few hundred bytes each, not the whole item.
@@ -102,14 +114,15 @@ void projectionIsComplete;
  * attribute cannot hold a null). `status` and `created_at` are index keys: DynamoDB rejects a
  * non-string or empty value there, and a whole run must not fail over one odd row, so an empty one
  * is left out and any other value is stored as its JSON text. A field named like one of the sync's
- * own attributes is moved under `API_FIELD_PREFIX`.
+ * own attributes (or `__proto__`, which plain objects and the SDK cannot hold) is moved under
+ * `API_FIELD_PREFIX`.
  */
 export function apiFields(row: ApiRow): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const moved: Array<[string, unknown]> = [];
   for (const [name, value] of Object.entries(row)) {
     if (value === null || value === undefined) continue;
-    if (SYNC_OWNED.has(name)) {
+    if (SYNC_OWNED.has(name) || UNSTORABLE_NAMES.has(name)) {
       moved.push([name, value]);
       continue;
     }
@@ -118,12 +131,12 @@ export function apiFields(row: ApiRow): Record<string, unknown> {
       fields[name] = typeof value === 'string' ? value : jsonText(value);
       continue;
     }
-    fields[name] = value;
+    setField(fields, name, value);
   }
   for (const [name, value] of moved) {
     let kept = API_FIELD_PREFIX + name;
     while (Object.prototype.hasOwnProperty.call(fields, kept)) kept = API_FIELD_PREFIX + kept;
-    fields[kept] = value;
+    setField(fields, kept, value);
   }
   return fields;
 }

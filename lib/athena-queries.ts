@@ -5,6 +5,7 @@
  * a WITH list that maps every name it uses to the catalog's table (or to the view's SELECT), merged
  * with the question's own WITH list if it has one. Pure text work: the stack calls it at synth.
  */
+import { sqlTokens as tokens, trinoName as nameOf } from '../analytics/sql-tokens.js';
 
 /** What a bare name stands for in Athena: a catalog table, or a view's SELECT over other names. */
 export interface AthenaNames {
@@ -20,46 +21,6 @@ export interface AthenaNames {
 export function qualifiedName(...parts: string[]): string {
   return parts.map((part) => `"${part.replaceAll('"', '""')}"`).join('.');
 }
-
-type Token = { kind: 'word' | 'quoted' | 'other'; text: string; start: number; end: number };
-
-/**
- * The statement's tokens, with comments, string literals and whitespace left out: a table name
- * inside `'...'` or a `-- comment` is not a reference. Quoted identifiers keep their inner text.
- */
-function tokens(sql: string): Token[] {
-  const found: Token[] = [];
-  let at = 0;
-  while (at < sql.length) {
-    const rest = sql.slice(at);
-    const skip = /^(\s+|--[^\n]*|\/\*[\s\S]*?(\*\/|$))/.exec(rest);
-    if (skip) {
-      at += skip[0].length;
-      continue;
-    }
-    const literal = /^'(?:[^']|'')*'?/.exec(rest);
-    const quoted = /^"((?:[^"]|"")*)"?/.exec(rest);
-    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
-    if (rest.startsWith("'") && literal) {
-      found.push({ kind: 'other', text: literal[0], start: at, end: at + literal[0].length });
-      at += literal[0].length;
-    } else if (rest.startsWith('"') && quoted) {
-      found.push({ kind: 'quoted', text: quoted[1]!.replaceAll('""', '"'), start: at, end: at + quoted[0].length });
-      at += quoted[0].length;
-    } else if (word) {
-      found.push({ kind: 'word', text: word[0], start: at, end: at + word[0].length });
-      at += word[0].length;
-    } else {
-      found.push({ kind: 'other', text: sql[at]!, start: at, end: at + 1 });
-      at += 1;
-    }
-  }
-  return found;
-}
-
-/** An identifier token's name as Trino resolves it: unquoted names are case-insensitive. */
-const nameOf = (token: Token): string | undefined =>
-  token.kind === 'word' ? token.text.toLowerCase() : token.kind === 'quoted' ? token.text : undefined;
 
 /**
  * The known names a statement refers to. A name right after `AS` is an alias being defined

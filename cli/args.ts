@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../functions/engine/errors.js';
 import type { SettingTerms } from '../functions/engine/settings/terms.js';
+import { flagWords } from '../functions/engine/text/query-hint.js';
 import { shellLine } from '../functions/engine/text/shell-command.js';
 import { ENVIRONMENT_VARIABLES, parseSettings, rawSettingsFromEnv, SETTING_KEYS, settingSpec, type RawSettings, type SETTINGS, type SettingKey, type SyncSettings } from '../functions/engine/settings/registry.js';
 
@@ -110,7 +111,7 @@ export function tableFlagsGiven(values: Record<string, unknown>): string[] {
   return TABLE_SETTINGS.flatMap((key) => {
     const name = settingSpec(key).flag?.name;
     const value = name === undefined ? undefined : values[name];
-    return typeof value === 'string' ? [`--${name}`, value] : [];
+    return typeof value === 'string' ? flagWords(`--${name}`, value) : [];
   });
 }
 

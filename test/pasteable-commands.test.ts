@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseFlags } from '../cli/args.js';
+import { npmCommand, parseFlags, SYNC_FLAGS, tableFlagsGiven } from '../cli/args.js';
 import { QUERY_FLAGS } from '../cli/query-command.js';
 import { flagWords, historyQueryHint, listQueryHint } from '../functions/engine/text/query-hint.js';
 import { queryCommands } from '../functions/notify/commands.js';
@@ -47,6 +47,14 @@ function paste(lines: string[]): Array<{ region: string; args: string[] }> {
 const ids = [...hostileTexts(), ...SHELL_TEXTS].filter((id) => !id.includes('\0'));
 
 describe('commands printed for pasting', () => {
+  it('repeat the table flags a person typed so the CLI reads them back, even a name that looks like a flag', () => {
+    const typed = { table: '-odd.replicas', 'events-table': 'events.2', 'runs-table': 'runs_3' };
+    const [pasted] = paste([npmCommand('sync', [...tableFlagsGiven(typed), '--release-lease'])]);
+    const { values } = parseFlags(pasted!.args.slice(3), SYNC_FLAGS, 'sync');
+    expect({ table: values.table, 'events-table': values['events-table'], 'runs-table': values['runs-table'] }).toEqual(typed);
+    expect(values['release-lease']).toBe(true);
+  });
+
   it('are one line of printable text for every hostile id', () => {
     for (const id of [...ids, 'with\0nul']) {
       const line = historyQueryHint(id, { local: true, replicasTable: 'other-table' });
